@@ -21,3 +21,29 @@ __all__ = [
     "load_toenail",
     "verify_bundled_files",
 ]
+
+from mirabal_stats.datasets.mirabal_design import MEASURES, indicator_catalogue, wave_months
+from mirabal_stats.datasets.simulate import COVARIATES, MirabalTruth, simulate_mirabal
+
+__all__ += [
+    "MEASURES",
+    "indicator_catalogue",
+    "wave_months",
+    "COVARIATES",
+    "MirabalTruth",
+    "simulate_mirabal",
+]
+
+from mirabal_stats.datasets.example import (
+    load_mirabal_example,
+    load_mirabal_persons,
+    load_mirabal_survey,
+    load_mirabal_truth,
+)
+
+__all__ += [
+    "load_mirabal_example",
+    "load_mirabal_persons",
+    "load_mirabal_survey",
+    "load_mirabal_truth",
+]

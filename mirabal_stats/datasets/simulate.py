@@ -1,0 +1,452 @@
+"""Simulated panels with the Project Mirabal design and known truth.
+
+The generating model (log-odds of answering "yes" for person i, indicator k, wave t):
+
+    eta[i,k,t] = a_k + s_k * u_i + b_k * (trend(t) + x_i' gamma * post_t) + d_k * g_i * post_t
+
+- ``b_k`` = +1 if more "yes" is beneficial for indicator k, -1 if less is; ``s_k = -b_k``: the
+  person's latent severity ``u_i`` raises harmful answers and lowers positive ones;
+- ``u_i = x_i' lambda + sigma * e_i``: severity depends on baseline covariates (prior police
+  call-outs, age, employment) plus a person effect;
+- ``trend(t)``: a common improvement over time (comparison women improve too), and
+  ``x_i' gamma``: covariate-specific change (separated women improve more whatever the
+  programme), so a naive difference-in-differences is confounded;
+- ``g_i``: intervention group, assigned with a propensity that depends on the same covariates
+  (separated women are less often partners of programme attenders);
+- ``d_k``: the programme effect, constant over post waves, calibrated so that the intervention
+  group's marginal prevalence is the published "before" figure at baseline and the published
+  "after" figure at month 12 (see :mod:`mirabal_stats.datasets.mirabal_design`).
+
+Calibration uses a large reference population of intervention persons drawn with a fixed
+internal seed, so the true parameters do not depend on ``seed``; ``seed`` only draws the sample.
+
+Attrition is monotone dropout between surveys (the first survey covers the first two time
+points), with a hazard rising over surveys and depending on group and covariates (MAR) and, with
+``attrition="mnar"``, on the latent severity. Reoffending is a Weibull proportional-hazards time
+with a known conditional hazard ratio for the programme and a frailty given by the severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy.special import expit
+
+from mirabal_stats.data import IndicatorPanel
+from mirabal_stats.datasets.mirabal_design import indicator_catalogue, wave_months
+
+__all__ = ["MirabalTruth", "simulate_mirabal", "COVARIATES"]
+
+#: Person-level baseline covariates of the simulated panel.
+COVARIATES = ("age", "separated", "children", "prior_police", "employed", "area")
+
+_AREAS = np.array(["north", "midlands", "south"])
+_REFERENCE_SEED = 20150601
+_REFERENCE_SIZE = 40_000
+_FOLLOW_UP_MONTHS = 15.0
+
+
+@dataclass(frozen=True)
+class MirabalTruth:
+    """The data-generating values behind a :func:`simulate_mirabal` panel.
+
+    Attributes
+    ----------
+    indicator_effects : pandas.DataFrame
+        One row per indicator: ``measure``, ``benefit_sign``, ``log_odds`` (d_k, the effect on the
+        log-odds of "yes", conditional on the person), ``beneficial_log_odds``
+        (``benefit_sign * log_odds``: positive = the programme helps), ``pp_att`` (sample average
+        effect on the treated in percentage points of "yes", averaged over post waves and over all
+        intervention persons, including those who dropped out), ``beneficial_pp`` and
+        ``intercept`` (a_k), ``target_before_pct``, ``target_after_pct``, ``source``.
+    measure_effects : pandas.DataFrame
+        Per measure: the mean over its indicators of ``beneficial_log_odds`` and
+        ``beneficial_pp``.
+    overall_effect : dict
+        The same means over all indicators.
+    pp_att_by_wave : pandas.DataFrame
+        Indicator x wave effect on the treated in percentage points ("yes" scale).
+    sigma_person : float
+        SD of the person effect given the covariates.
+    severity : pandas.Series
+        Each person's latent severity ``u_i`` (index: person).
+    reoffending : pandas.DataFrame
+        Person-level reoffending data as an evaluator would have it, plus the truth:
+        ``person, group, treated`` and the covariates; ``reoffend_time`` and ``reoffend_event``
+        (police records: exact month of the first reoffence, censored at 15 months);
+        ``reoffend_lower`` and ``reoffend_upper`` (partner report at the next survey she answers:
+        the event lies in (lower, upper]; ``upper`` is ``inf`` when right-censored at her last
+        answered survey); ``true_time`` (uncensored, may exceed 15).
+    reoffending_hazard_ratio : float
+        Programme hazard ratio conditional on severity and covariates.
+    reoffending_survival : pandas.DataFrame
+        True survival of the intervention group at months 0.5 ... 15 with and without the
+        programme (columns ``treated``, ``untreated_counterfactual``), averaged over the reference
+        population: the marginal ATT survival curves.
+    wave_months : list of float
+        Months since programme start of each wave.
+    parameters : dict
+        Every other generating value (trend, covariate coefficients, attrition, propensity).
+    """
+
+    indicator_effects: pd.DataFrame
+    measure_effects: pd.DataFrame
+    overall_effect: dict
+    pp_att_by_wave: pd.DataFrame
+    sigma_person: float
+    severity: pd.Series
+    reoffending: pd.DataFrame
+    reoffending_hazard_ratio: float
+    reoffending_survival: pd.DataFrame
+    wave_months: list
+    parameters: dict = field(default_factory=dict)
+
+
+def _draw_covariates(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "age": np.clip(np.round(rng.normal(36.0, 9.0, n)), 18, 70).astype(int),
+            "separated": rng.binomial(1, 0.45, n),
+            "children": rng.binomial(1, 0.75, n),
+            "prior_police": np.minimum(rng.poisson(1.2, n), 6),
+            "employed": rng.binomial(1, 0.5, n),
+            "area": rng.choice(_AREAS, size=n, p=[0.35, 0.30, 0.35]),
+        }
+    )
+
+
+def _propensity_logit(x: pd.DataFrame) -> np.ndarray:
+    area = x["area"].map({"north": 0.3, "midlands": 0.0, "south": -0.3}).to_numpy()
+    return (
+        0.55
+        - 1.0 * x["separated"].to_numpy()
+        + 0.5 * x["children"].to_numpy()
+        + 0.3 * (x["prior_police"].to_numpy() - 1.2)
+        + 0.02 * (x["age"].to_numpy() - 36.0)
+        + area
+    )
+
+
+def _severity_mean(x: pd.DataFrame) -> np.ndarray:
+    """x' lambda: prior call-outs raise severity, older and employed women report less."""
+    return (
+        0.35 * (x["prior_police"].to_numpy() - 1.2)
+        - 0.015 * (x["age"].to_numpy() - 36.0)
+        - 0.2 * (x["employed"].to_numpy() - 0.5)
+    )
+
+
+def _covariate_change(x: pd.DataFrame) -> np.ndarray:
+    """x' gamma: beneficial change after baseline that does not come from the programme."""
+    return 0.6 * x["separated"].to_numpy() - 0.1 * (x["prior_police"].to_numpy() - 1.2)
+
+
+def _trend(months: np.ndarray) -> np.ndarray:
+    # Common improvement on the beneficial log-odds scale, levelling off at about 0.4.
+    return 0.4 * (1.0 - np.exp(-np.asarray(months) / 4.0))
+
+
+def _draw_sample(
+    rng: np.random.Generator, n_intervention: int, n_comparison: int
+) -> pd.DataFrame:
+    """Draw candidates, assign groups by propensity, keep the first n of each group."""
+    treated, control = [], []
+    while sum(map(len, treated)) < n_intervention or sum(map(len, control)) < n_comparison:
+        pool = _draw_covariates(rng, 4 * (n_intervention + n_comparison))
+        g = rng.random(len(pool)) < expit(_propensity_logit(pool))
+        treated.append(pool[g])
+        control.append(pool[~g])
+    x = pd.concat(
+        [pd.concat(treated).iloc[:n_intervention], pd.concat(control).iloc[:n_comparison]],
+        ignore_index=True,
+    )
+    x.insert(0, "treated", np.r_[np.ones(n_intervention, int), np.zeros(n_comparison, int)])
+    return x
+
+
+def _calibrate(
+    catalogue: pd.DataFrame, months: list[float], after_wave: int, sigma: float
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
+    """Solve a_k and d_k on a fixed reference population of intervention persons."""
+    rng = np.random.default_rng(_REFERENCE_SEED)
+    x = _draw_sample(rng, _REFERENCE_SIZE, 0)
+    u = _severity_mean(x) + sigma * rng.standard_normal(len(x))
+    change = _covariate_change(x)
+    b = np.where(catalogue["beneficial"].to_numpy() == "increase", 1.0, -1.0)
+    trend_after = _trend(np.array(months))[after_wave]
+    a = np.empty(len(catalogue))
+    d = np.empty(len(catalogue))
+    for k, (p0, p1) in enumerate(
+        zip(catalogue["target_before_pct"] / 100.0, catalogue["target_after_pct"] / 100.0)
+    ):
+        base = -b[k] * u
+        a[k] = optimize.brentq(lambda ak: expit(ak + base).mean() - p0, -30, 30, xtol=1e-12)
+        after = a[k] + base + b[k] * (trend_after + change)
+        d[k] = optimize.brentq(lambda dk: expit(after + dk).mean() - p1, -30, 30, xtol=1e-12)
+    return a, d, x, u
+
+
+def _true_survival(x_ref: pd.DataFrame, u_ref: np.ndarray, params: dict) -> pd.DataFrame:
+    months = np.arange(0.5, _FOLLOW_UP_MONTHS + 0.25, 0.5)
+    shape, scale = params["weibull_shape"], params["weibull_scale"]
+    frail = np.exp(params["severity_log_hr"] * u_ref)
+    cumulative = (months[:, None] / scale) ** shape * frail[None, :]
+    hr = params["hazard_ratio"]
+    return pd.DataFrame(
+        {
+            "treated": np.exp(-cumulative * hr).mean(axis=1),
+            "untreated_counterfactual": np.exp(-cumulative).mean(axis=1),
+        },
+        index=pd.Index(months, name="month"),
+    )
+
+
+def simulate_mirabal(
+    n_intervention: int = 100,
+    n_comparison: int = 62,
+    n_waves: int = 6,
+    *,
+    seed: int | None = None,
+    indicators: list[str] | None = None,
+    sigma_person: float = 1.0,
+    attrition: str = "mar",
+    mnar_strength: float = 1.0,
+    item_missing: float = 0.02,
+    reoffending_hazard_ratio: float = 0.6,
+) -> tuple[IndicatorPanel, MirabalTruth]:
+    """Simulate an evaluation panel with the Project Mirabal design and known truth.
+
+    The defaults reproduce the published design: 100 intervention and 62 comparison women, six
+    time points over 15 months, 34 yes/no indicators in six measures (16 named in the report,
+    the others invented and labelled so: see
+    :func:`~mirabal_stats.datasets.mirabal_design.indicator_catalogue`). Intervention-group
+    prevalences are calibrated to the published before (wave 1) and after (month 12) figures.
+    **This is simulated data constrained to published marginal figures, not the study's data.**
+
+    Parameters
+    ----------
+    n_intervention, n_comparison : int
+        Group sizes.
+    n_waves : int, default 6
+        Time points, evenly spaced over 0-15 months; the first is the baseline ("before").
+    seed : int, optional
+        Seed of every random step (sample, answers, dropout, reoffending). Same seed, same panel.
+    indicators : list of str, optional
+        A subset of indicator codes (smaller, faster models for tests).
+    sigma_person : float, default 1.0
+        SD of the latent severity given the covariates (log-odds scale).
+    attrition : {"mar", "mnar", "mcar", "none"}, default "mar"
+        ``"mar"``: dropout depends on group, survey and covariates; ``"mnar"``: also on the
+        latent severity (``mnar_strength`` log-odds per SD); ``"mcar"``: on the survey only;
+        ``"none"``: everybody answers every survey.
+    mnar_strength : float, default 1.0
+        Log-odds of dropping out per SD of latent severity, used when ``attrition="mnar"``.
+    item_missing : float, default 0.02
+        Probability that an answered survey leaves one indicator blank (missing completely at
+        random).
+    reoffending_hazard_ratio : float, default 0.6
+        Hazard ratio of reoffending for the programme, conditional on severity and covariates.
+
+    Returns
+    -------
+    panel : IndicatorPanel
+        Groups ``"intervention"`` (treated) and ``"comparison"``, waves 1..n_waves, covariates
+        ``age, separated, children, prior_police, employed, area``.
+    truth : MirabalTruth
+        The generating effects, latent severities and the reoffending data.
+
+    Examples
+    --------
+    >>> from mirabal_stats.datasets import simulate_mirabal
+    >>> panel, truth = simulate_mirabal(seed=1)
+    >>> panel.n_persons, len(panel.waves), len(panel.indicators), len(panel.measures)
+    (162, 6, 34, 6)
+    >>> float(truth.reoffending_hazard_ratio)
+    0.6
+    """
+    if attrition not in {"mar", "mnar", "mcar", "none"}:
+        raise ValueError(
+            f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}."
+        )
+    if n_intervention < 1 or n_comparison < 1:
+        raise ValueError("n_intervention and n_comparison must both be at least 1.")
+    if not 0.0 <= item_missing < 1.0:
+        raise ValueError(f"item_missing must lie in [0, 1), got {item_missing!r}.")
+    catalogue = indicator_catalogue()
+    if indicators is not None:
+        unknown = [k for k in indicators if k not in catalogue.index]
+        if unknown:
+            raise ValueError(
+                f"unknown indicator codes {unknown}; choose from indicator_catalogue().index."
+            )
+        catalogue = catalogue.loc[list(indicators)]
+    months = wave_months(n_waves)
+    after_wave = int(np.argmin(np.abs(np.array(months) - 12.0)))
+    a, d, x_ref, u_ref = _calibrate(catalogue, months, after_wave, sigma_person)
+
+    rng = np.random.default_rng(seed)
+    sample = _draw_sample(rng, n_intervention, n_comparison)
+    n = len(sample)
+    g = sample["treated"].to_numpy()
+    persons = np.arange(1001, 1001 + n)
+    e = rng.standard_normal(n)
+    u = _severity_mean(sample) + sigma_person * e
+    change = _covariate_change(sample)
+    b = np.where(catalogue["beneficial"].to_numpy() == "increase", 1.0, -1.0)
+    post = (np.arange(n_waves) > 0).astype(float)
+    trend = _trend(np.array(months))
+
+    # eta[i, k, t] without and with the programme effect.
+    eta0 = (
+        a[None, :, None]
+        - b[None, :, None] * u[:, None, None]
+        + b[None, :, None] * (trend[None, None, :] + change[:, None, None] * post[None, None, :])
+    )
+    effect = d[None, :, None] * g[:, None, None] * post[None, None, :]
+    p = expit(eta0 + effect)
+    answers = (rng.random(p.shape) < p).astype(float)
+
+    # Monotone dropout between surveys; the first survey covers the first two time points.
+    responded = np.ones((n, n_waves), dtype=bool)
+    if attrition != "none":
+        alive = np.ones(n, dtype=bool)
+        severity_sd = (u - u.mean()) / u.std()
+        for t in range(2, n_waves):
+            logit_h = -2.4 + 0.25 * (t - 2)
+            if attrition in {"mar", "mnar"}:
+                logit_h = (
+                    logit_h
+                    + 0.3 * (1 - g)
+                    - 0.02 * (sample["age"].to_numpy() - 36.0)
+                    + 0.4 * sample["separated"].to_numpy()
+                )
+            if attrition == "mnar":
+                logit_h = logit_h + mnar_strength * severity_sd
+            alive &= rng.random(n) >= expit(logit_h)
+            responded[:, t] = alive
+    blank = rng.random(answers.shape) < item_missing
+    answers[~responded[:, None, :].repeat(len(catalogue), axis=1)] = np.nan
+    answers[blank] = np.nan
+
+    indicator_codes = list(catalogue.index)
+    ii, kk, tt = np.meshgrid(np.arange(n), np.arange(len(catalogue)), np.arange(n_waves), indexing="ij")
+    long = pd.DataFrame(
+        {
+            "person": persons[ii.ravel()],
+            "wave": tt.ravel() + 1,
+            "indicator": np.array(indicator_codes)[kk.ravel()],
+            "response": answers.ravel(),
+        }
+    )
+    # Absent survey calls are absent rows, as in a real export; blanks within a call stay NaN.
+    long = long[responded[ii.ravel(), tt.ravel()]]
+    covariates = sample.drop(columns="treated").assign(person=persons)
+    covariates["group"] = np.where(g == 1, "intervention", "comparison")
+    long = long.merge(covariates, on="person", how="left")
+    panel = IndicatorPanel.from_long(
+        long,
+        person="person",
+        wave="wave",
+        indicator="indicator",
+        response="response",
+        group="group",
+        treated="intervention",
+        measure=dict(catalogue["measure"]),
+        covariates=list(COVARIATES),
+        beneficial=dict(catalogue["beneficial"]),
+    )
+
+    # Truth on the percentage-point scale: effect on the treated, all intervention persons.
+    diff = (p - expit(eta0))[g == 1]  # (n_treated, K, T)
+    pp_by_wave = 100.0 * diff.mean(axis=0)
+    post_mask = post.astype(bool)
+    effects = pd.DataFrame(
+        {
+            "measure": catalogue["measure"],
+            "benefit_sign": b.astype(int),
+            "log_odds": d,
+            "beneficial_log_odds": b * d,
+            "pp_att": pp_by_wave[:, post_mask].mean(axis=1),
+            "intercept": a,
+            "target_before_pct": catalogue["target_before_pct"],
+            "target_after_pct": catalogue["target_after_pct"],
+            "source": catalogue["source"],
+        },
+        index=pd.Index(indicator_codes, name="indicator"),
+    )
+    effects["beneficial_pp"] = effects["benefit_sign"] * effects["pp_att"]
+    measure_effects = (
+        effects.groupby("measure", sort=False)[["beneficial_log_odds", "beneficial_pp"]].mean()
+    )
+    overall = {
+        "beneficial_log_odds": float(effects["beneficial_log_odds"].mean()),
+        "beneficial_pp": float(effects["beneficial_pp"].mean()),
+    }
+    pp_att_by_wave = pd.DataFrame(
+        pp_by_wave, index=effects.index, columns=pd.Index(range(1, n_waves + 1), name="wave")
+    )
+
+    # Reoffending: Weibull proportional hazards with a severity frailty.
+    surv_params = {
+        "weibull_shape": 0.7,
+        "weibull_scale": 30.0,
+        "severity_log_hr": 0.6,
+        "hazard_ratio": reoffending_hazard_ratio,
+    }
+    linpred = np.log(reoffending_hazard_ratio) * g + surv_params["severity_log_hr"] * u
+    true_time = surv_params["weibull_scale"] * (
+        rng.exponential(1.0, n) / np.exp(linpred)
+    ) ** (1.0 / surv_params["weibull_shape"])
+    event = true_time <= _FOLLOW_UP_MONTHS
+    survey_months = np.array(months[1:])  # survey s reports on the time since the previous one
+    survey_answered = responded[:, 1:]
+    lower = np.zeros(n)
+    upper = np.full(n, np.inf)
+    for i in range(n):
+        answered = survey_months[survey_answered[i]]
+        before = answered[answered < true_time[i]]
+        after = answered[answered >= true_time[i]]
+        lower[i] = before.max() if len(before) else 0.0
+        if len(after):
+            upper[i] = after.min()
+    reoffending = covariates[["person", "group"]].copy()
+    reoffending.insert(2, "treated", g)
+    for column in COVARIATES:
+        reoffending[column] = covariates[column].to_numpy()
+    reoffending["reoffend_time"] = np.minimum(true_time, _FOLLOW_UP_MONTHS)
+    reoffending["reoffend_event"] = event.astype(int)
+    reoffending["reoffend_lower"] = lower
+    reoffending["reoffend_upper"] = upper
+    reoffending["true_time"] = true_time
+
+    truth = MirabalTruth(
+        indicator_effects=effects,
+        measure_effects=measure_effects,
+        overall_effect=overall,
+        pp_att_by_wave=pp_att_by_wave,
+        sigma_person=float(sigma_person),
+        severity=pd.Series(u, index=pd.Index(persons, name="person"), name="severity"),
+        reoffending=reoffending,
+        reoffending_hazard_ratio=float(reoffending_hazard_ratio),
+        reoffending_survival=_true_survival(x_ref, u_ref, surv_params),
+        wave_months=months,
+        parameters={
+            "seed": seed,
+            "after_wave": after_wave + 1,
+            "trend": dict(zip(range(1, n_waves + 1), _trend(np.array(months)).tolist())),
+            "severity_coefficients": {"prior_police": 0.35, "age": -0.015, "employed": -0.2},
+            "covariate_change_coefficients": {"separated": 0.6, "prior_police": -0.1},
+            "propensity_coefficients": {
+                "intercept": 0.55, "separated": -1.0, "children": 0.5, "prior_police": 0.3,
+                "age": 0.02, "area_north": 0.3, "area_south": -0.3,
+            },
+            "attrition": attrition,
+            "mnar_strength": mnar_strength if attrition == "mnar" else 0.0,
+            "item_missing": item_missing,
+            "reoffending": surv_params,
+        },
+    )
+    return panel, truth
