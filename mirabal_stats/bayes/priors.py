@@ -1,0 +1,133 @@
+"""Prior specifications: a small, documented vocabulary shared by both Bayesian front ends.
+
+A prior is written as a tuple ``(family, *parameters)``, e.g. ``("normal", 0, 10)`` or
+``("exponential", 0.1)``, and assigned to a *role* of the model (``"fixed"``, ``"sd"`` ...) or,
+for :class:`~mirabal_stats.bayes.BinaryMixedModel`, to a single formula term (``"trt:time"``).
+Keeping priors as plain tuples makes them printable, comparable and storable in provenance; this
+module is the only place that turns them into PyMC distributions.
+
+Families and their parameters (all on the log-odds scale of the model):
+
+============== ======================= ============================================
+family         parameters              use
+============== ======================= ============================================
+normal         mu, sigma               intercepts, fixed effects, mean effects
+student_t      nu, mu, sigma           heavier-tailed fixed effects
+halfnormal     sigma                   standard deviations (scales)
+halfstudent_t  nu, sigma               standard deviations with heavier tails
+exponential    lam (rate)              standard deviations (mean ``1 / lam``)
+flat           (none)                  improper flat prior (fixed effects only)
+============== ======================= ============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mirabal_stats.exceptions import SpecificationError
+
+__all__ = ["PRIOR_FAMILIES", "Prior", "check_prior", "merge_priors", "prior_text", "make_prior"]
+
+Prior = tuple
+
+# family -> (parameter names, support): "real" for location priors, "positive" for scales.
+PRIOR_FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "normal": (("mu", "sigma"), "real"),
+    "student_t": (("nu", "mu", "sigma"), "real"),
+    "flat": ((), "real"),
+    "halfnormal": (("sigma",), "positive"),
+    "halfstudent_t": (("nu", "sigma"), "positive"),
+    "exponential": (("lam",), "positive"),
+}
+
+
+def check_prior(role: str, prior: Any, *, support: str) -> tuple:
+    """Validate one prior tuple for ``role`` and return it as a tuple of (str, float, ...)."""
+    if isinstance(prior, str):
+        prior = (prior,)
+    if not isinstance(prior, (tuple, list)) or not prior or not isinstance(prior[0], str):
+        raise SpecificationError(
+            f"The prior for {role!r} must be a tuple (family, *parameters) such as "
+            f"('normal', 0, 2.5), got {prior!r}."
+        )
+    family = prior[0].lower()
+    if family not in PRIOR_FAMILIES:
+        raise SpecificationError(
+            f"Unknown prior family {prior[0]!r} for {role!r}; choose one of "
+            f"{', '.join(PRIOR_FAMILIES)}."
+        )
+    names, family_support = PRIOR_FAMILIES[family]
+    if len(prior) - 1 != len(names):
+        raise SpecificationError(
+            f"The {family} prior for {role!r} takes {len(names)} parameter(s) "
+            f"({', '.join(names) or 'none'}), got {len(prior) - 1}: {prior!r}."
+        )
+    if family_support != support:
+        kind = "a standard deviation (positive)" if support == "positive" else "a real-valued effect"
+        raise SpecificationError(
+            f"{role!r} is {kind}, so it needs a "
+            f"{'halfnormal, halfstudent_t or exponential' if support == 'positive' else 'normal, student_t or flat'}"
+            f" prior, not {family!r}."
+        )
+    values = tuple(float(v) for v in prior[1:])
+    for name, value in zip(names, values):
+        if name != "mu" and not value > 0:
+            raise SpecificationError(
+                f"Parameter {name} of the {family} prior for {role!r} must be positive, got {value}."
+            )
+    return (family, *values)
+
+
+def merge_priors(
+    defaults: Mapping[str, tuple], supports: Mapping[str, str], user: Mapping[str, Any] | None,
+    *, extra_roles: Mapping[str, str] | None = None,
+) -> dict[str, tuple]:
+    """Overlay user priors on the defaults, checking role names and families.
+
+    ``extra_roles`` maps further accepted keys (e.g. formula term names) to their support.
+    """
+    merged = dict(defaults)
+    allowed = dict(supports)
+    allowed.update(extra_roles or {})
+    for role, prior in dict(user or {}).items():
+        if role not in allowed:
+            raise SpecificationError(
+                f"Unknown prior role {role!r}; the model accepts priors for "
+                f"{', '.join(repr(r) for r in allowed)}."
+            )
+        merged[role] = check_prior(role, prior, support=allowed[role])
+    return merged
+
+
+def prior_text(prior: tuple) -> str:
+    """Human-readable form, e.g. ``Normal(0, 2.5)``."""
+    names = {
+        "normal": "Normal", "student_t": "StudentT", "flat": "Flat", "halfnormal": "HalfNormal",
+        "halfstudent_t": "HalfStudentT", "exponential": "Exponential",
+    }
+    args = ", ".join(f"{v:g}" for v in prior[1:])
+    return f"{names[prior[0]]}({args})"
+
+
+def make_prior(name: str, prior: tuple, *, dims: Any = None, shape: Any = None):
+    """Create the PyMC random variable ``name`` with ``prior`` (inside a model context)."""
+    import pymc as pm
+
+    family, *p = prior
+    kwargs = {"dims": dims} if dims is not None else {}
+    if shape is not None:
+        kwargs["shape"] = shape
+    if family == "normal":
+        return pm.Normal(name, mu=p[0], sigma=p[1], **kwargs)
+    if family == "student_t":
+        return pm.StudentT(name, nu=p[0], mu=p[1], sigma=p[2], **kwargs)
+    if family == "flat":
+        return pm.Flat(name, **kwargs)
+    if family == "halfnormal":
+        return pm.HalfNormal(name, sigma=p[0], **kwargs)
+    if family == "halfstudent_t":
+        return pm.HalfStudentT(name, nu=p[0], sigma=p[1], **kwargs)
+    if family == "exponential":
+        return pm.Exponential(name, lam=p[0], **kwargs)
+    raise SpecificationError(f"Unknown prior family {family!r}.")  # unreachable after check_prior
