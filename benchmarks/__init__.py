@@ -1,0 +1,1 @@
+"""Benchmarks of the likelihood kernel and of NUTS sampling (see docs/performance.md)."""
