@@ -1,0 +1,52 @@
+"""Propensity weighting: align the comparison group with the intervention group on baseline
+covariates, prove that it worked (balance diagnostics), estimate weighted effects, and correct
+for non-random attrition across survey waves.
+
+Main entry points: :class:`PropensityWeights` (logistic, gradient boosting, entropy balancing,
+CBPS; ATT / ATE / ATO), :func:`weighted_effect` (robust, M-estimation or bootstrap standard
+errors) and :class:`AttritionWeights` (inverse probability of response per wave). Pure
+computations (SMD, ESS, weights from propensities) are plain functions.
+"""
+
+from mirabal_stats.weighting.attrition import AttritionWeights, AttritionWeightsResults, combine_weights
+from mirabal_stats.weighting.balance import (
+    BalanceTable,
+    smd,
+    variance_ratio,
+    weighted_ks,
+    weighted_mean,
+    weighted_variance,
+)
+from mirabal_stats.weighting.effect import WeightedEffect, weighted_effect
+from mirabal_stats.weighting.model import PropensityWeights, PropensityWeightsResults
+from mirabal_stats.weighting.plots import love_plot, propensity_plot
+from mirabal_stats.weighting.weights import (
+    TrimReport,
+    effective_sample_size,
+    normalize_weights,
+    trim_weights,
+    weights_from_propensity,
+)
+
+__all__ = [
+    "PropensityWeights",
+    "PropensityWeightsResults",
+    "weighted_effect",
+    "WeightedEffect",
+    "AttritionWeights",
+    "AttritionWeightsResults",
+    "combine_weights",
+    "BalanceTable",
+    "smd",
+    "variance_ratio",
+    "weighted_ks",
+    "weighted_mean",
+    "weighted_variance",
+    "effective_sample_size",
+    "weights_from_propensity",
+    "normalize_weights",
+    "trim_weights",
+    "TrimReport",
+    "love_plot",
+    "propensity_plot",
+]
