@@ -29,6 +29,7 @@ with a known conditional hazard ratio for the programme and a frailty given by t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,14 @@ def _draw_sample(
     return x
 
 
+@lru_cache(maxsize=16)
+def _calibrate_cached(
+    indicators: tuple[str, ...], months: tuple[float, ...], after_wave: int, sigma: float
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
+    # Calibration depends only on the design, not on the seed: compute it once per design.
+    return _calibrate(indicator_catalogue().loc[list(indicators)], list(months), after_wave, sigma)
+
+
 def _calibrate(
     catalogue: pd.DataFrame, months: list[float], after_wave: int, sigma: float
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
@@ -285,7 +294,9 @@ def simulate_mirabal(
         catalogue = catalogue.loc[list(indicators)]
     months = wave_months(n_waves)
     after_wave = int(np.argmin(np.abs(np.array(months) - 12.0)))
-    a, d, x_ref, u_ref = _calibrate(catalogue, months, after_wave, sigma_person)
+    a, d, x_ref, u_ref = _calibrate_cached(
+        tuple(catalogue.index), tuple(months), after_wave, float(sigma_person)
+    )
 
     rng = np.random.default_rng(seed)
     sample = _draw_sample(rng, n_intervention, n_comparison)
