@@ -1,0 +1,25 @@
+"""Survival analysis of time to (reported) reoffending: groups compared with weights, right or
+interval censoring, a Bayesian piecewise-exponential model, and effects from published counts.
+
+lifelines is reached only through :mod:`mirabal_stats.survival._lifelines`.
+"""
+
+from mirabal_stats.survival.compare import compare_groups
+from mirabal_stats.survival.km import KaplanMeierCurve, kaplan_meier, restricted_mean
+from mirabal_stats.survival.results import AFTResult, CoxResult, SurvivalComparison
+from mirabal_stats.survival.robust import efron_score_residuals, robust_variance
+from mirabal_stats.survival.turnbull import TurnbullCurve, turnbull
+
+__all__ = [
+    "compare_groups",
+    "SurvivalComparison",
+    "CoxResult",
+    "AFTResult",
+    "kaplan_meier",
+    "KaplanMeierCurve",
+    "restricted_mean",
+    "turnbull",
+    "TurnbullCurve",
+    "efron_score_residuals",
+    "robust_variance",
+]
