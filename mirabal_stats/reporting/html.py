@@ -1,0 +1,152 @@
+"""Render report sections as one self-contained HTML page.
+
+Nothing is fetched when the page is opened: the style sheet is inline and figures are embedded as
+base64 PNG ``data:`` URIs, so the file can be e-mailed or archived on its own. Every piece of text
+from the data or the config is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+
+import numpy as np
+
+from mirabal_stats.reporting.document import Figure, Note, Paragraph, Section, SideBySide, Table
+
+__all__ = ["render_html", "render_table"]
+
+_CSS = """
+:root { --ink: #1f2933; --muted: #52606d; --rule: #d9e2ec; --accent: #2f5d8a;
+        --warn-bg: #fff4e5; --warn: #b45309; --info-bg: #eef4fb; --omit-bg: #f3f4f6; }
+* { box-sizing: border-box; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: var(--ink); margin: 0; line-height: 1.5; background: #fff; }
+header.top { background: var(--accent); color: #fff; padding: 1.4rem 2rem; }
+header.top h1 { margin: 0 0 .3rem 0; font-size: 1.7rem; }
+header.top p { margin: 0; opacity: .9; font-size: .95rem; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem 2rem 3rem 2rem; }
+nav.toc { border: 1px solid var(--rule); border-radius: 6px; padding: .6rem 1.2rem; margin: 1rem 0; }
+nav.toc ol { margin: .3rem 0; padding-left: 1.4rem; columns: 2; }
+section { border-top: 2px solid var(--rule); margin-top: 2rem; padding-top: .5rem; }
+h2 { color: var(--accent); font-size: 1.35rem; }
+h3 { font-size: 1.05rem; margin: .8rem 0 .3rem 0; color: var(--muted); }
+table.data { border-collapse: collapse; font-size: .85rem; margin: .4rem 0 .2rem 0;
+             font-variant-numeric: tabular-nums; }
+table.data th, table.data td { border-bottom: 1px solid var(--rule); padding: .2rem .6rem;
+                                text-align: right; }
+table.data th { background: #f5f7fa; }
+table.data tbody th { text-align: left; font-weight: 500; }
+.table-wrap { overflow-x: auto; max-height: 34rem; overflow-y: auto; margin-bottom: .8rem; }
+.caption { font-size: .85rem; color: var(--muted); margin: .2rem 0; }
+.caption code { font-size: .8rem; }
+figure { margin: .8rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { font-size: .85rem; color: var(--muted); }
+.note { border-left: 4px solid var(--accent); background: var(--info-bg); padding: .5rem .8rem;
+        margin: .6rem 0; font-size: .92rem; }
+.note.warning { border-color: var(--warn); background: var(--warn-bg); }
+.note.omitted { border-color: #9aa5b1; background: var(--omit-bg); color: var(--muted); }
+.note strong { margin-right: .3rem; }
+.side-by-side { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
+.side-by-side > div { flex: 1 1 420px; min-width: 0; }
+footer { font-size: .8rem; color: var(--muted); border-top: 1px solid var(--rule);
+         margin-top: 3rem; padding-top: .8rem; }
+"""
+
+_NOTE_LABEL = {"warning": "Warning.", "info": "Note.", "omitted": "Omitted."}
+
+
+def _format_cell(value: object, digits: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        if value != 0 and abs(value) < 10 ** (-digits):
+            return f"{value:.2g}"
+        return f"{value:,.{digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,d}"
+    return str(value)
+
+
+def render_table(table: Table) -> str:
+    """HTML for one table: a scrolling wrapper, the table, and a caption naming its CSV file."""
+    if not table.show:
+        return (
+            f'<div class="table-block" id="table-{html.escape(table.name)}"><p class="caption">'
+            f"{html.escape(table.caption)} <code>tables/{html.escape(table.name)}.csv</code> "
+            f"({len(table.frame):,} rows; not shown here).</p></div>"
+        )
+    frame = table.frame
+    formatted = frame.map(lambda v: _format_cell(v, table.digits)) if len(frame) else frame
+    body = formatted.to_html(classes="data", border=0, escape=True, na_rep="–")
+    caption = (
+        f'<p class="caption">{html.escape(table.caption)} '
+        f"<code>tables/{html.escape(table.name)}.csv</code></p>"
+    )
+    return f'<div class="table-block" id="table-{html.escape(table.name)}">{caption}' \
+           f'<div class="table-wrap">{body}</div></div>'
+
+
+def _render_figure(figure: Figure) -> str:
+    data = base64.b64encode(figure.png).decode("ascii")
+    caption = html.escape(figure.caption)
+    return (
+        f'<figure id="figure-{html.escape(figure.name)}"><img alt="{caption}" '
+        f'src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
+    )
+
+
+def _render_block(block: object) -> str:
+    if isinstance(block, Paragraph):
+        return f"<p>{html.escape(block.text)}</p>"
+    if isinstance(block, Table):
+        return render_table(block)
+    if isinstance(block, Figure):
+        return _render_figure(block)
+    if isinstance(block, Note):
+        label = _NOTE_LABEL[block.kind]
+        return (
+            f'<div class="note {block.kind}"><strong>{label}</strong>'
+            f"{html.escape(block.text)}</div>"
+        )
+    if isinstance(block, SideBySide):
+        columns = "".join(
+            f"<div><h3>{html.escape(heading)}</h3>{_render_block(inner)}</div>"
+            for heading, inner in block.columns
+        )
+        return f'<div class="side-by-side">{columns}</div>'
+    raise TypeError(f"Cannot render a {type(block).__name__} in a report.")
+
+
+def render_html(
+    *,
+    title: str,
+    subtitle: str,
+    sections: Sequence[Section],
+    footer: str,
+) -> str:
+    """Return the complete HTML page for ``sections``."""
+    toc = "".join(
+        f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a></li>' for s in sections
+    )
+    body = "".join(
+        f'<section id="{html.escape(s.key)}"><h2>{i}. {html.escape(s.title)}</h2>'
+        + "".join(_render_block(b) for b in s.blocks)
+        + "</section>"
+        for i, s in enumerate(sections, start=1)
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f'<body><header class="top"><h1>{html.escape(title)}</h1>'
+        f"<p>{html.escape(subtitle)}</p></header><main>"
+        f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>{body}'
+        f"<footer>{html.escape(footer)}</footer></main></body></html>\n"
+    )
+
