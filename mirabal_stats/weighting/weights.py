@@ -67,12 +67,15 @@ def weights_from_propensity(
     estimand = check_estimand(estimand)
     p = np.asarray(propensity, dtype=float)
     a = np.asarray(treatment, dtype=int)
-    if estimand == "ATT":
-        w = np.where(a == 1, 1.0, p / (1.0 - p))
-    elif estimand == "ATE":
-        w = np.where(a == 1, 1.0 / p, 1.0 / (1.0 - p))
-    else:
-        w = np.where(a == 1, 1.0 - p, p)
+    # np.where evaluates both branches: p = 1 for a treated unit (separation) must not warn in
+    # the comparison-group formula it never uses.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if estimand == "ATT":
+            w = np.where(a == 1, 1.0, p / (1.0 - p))
+        elif estimand == "ATE":
+            w = np.where(a == 1, 1.0 / p, 1.0 / (1.0 - p))
+        else:
+            w = np.where(a == 1, 1.0 - p, p)
     if stabilize:
         if estimand != "ATE":
             raise SpecificationError(

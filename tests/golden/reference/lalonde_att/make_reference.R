@@ -13,7 +13,8 @@ d$race <- factor(d$race, levels = c("black", "hispan", "white"))
 n <- nrow(d)
 a <- d$treat
 ps_fit <- glm(treat ~ age + educ + race + married + nodegree + re74 + re75,
-              data = d, family = binomial())
+              data = d, family = binomial(),
+              control = glm.control(epsilon = 1e-14, maxit = 100))
 print(summary(ps_fit))
 p <- fitted(ps_fit)
 Z <- model.matrix(ps_fit)
