@@ -162,6 +162,10 @@ def _cell_weights(frame: pd.DataFrame, weights: object) -> np.ndarray:
     return total
 
 
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_clusters(n_clusters: int, *, what: str, stacklevel: int = 3) -> None:
     """Warn when there are too few persons for cluster-robust standard errors."""
     if n_clusters < MIN_CLUSTERS:
@@ -199,7 +203,7 @@ def check_comparison_waves(frame: pd.DataFrame, *, stacklevel: int = 3) -> list:
     """Warn about waves at which no comparison-group person answered; return those waves."""
     waves = frame.attrs.get("waves", tuple(dict.fromkeys(frame["wave"])))
     answered = set(frame.loc[frame["treated"] == 0, "wave"])
-    empty = [w for w in waves if w in set(frame["wave"]) and w not in answered]
+    empty = [_plain(w) for w in waves if w in set(frame["wave"]) and w not in answered]
     if empty:
         warnings.warn(
             f"no comparison-group respondents at wave(s) {empty}: the wave effect there is "

@@ -261,7 +261,7 @@ def indicator_gee(
     -----
     SeparationWarning
         The intervention group's post-baseline answers to an indicator are all "no" (or all
-        "yes"): the odds ratio is infinite; the row is NaN on the odds scales.
+        "yes"): the odds ratio is infinite; the row is NaN and left out of averages.
     EstimabilityWarning
         An indicator with a single answer value overall (reported as NaN).
     FewClustersWarning, DataWarning
@@ -306,6 +306,7 @@ def indicator_gee(
         treated_post = sub.loc[(sub["treated"] == 1) & (sub["post"] == 1), "response"]
         if treated_post.nunique() < 2:
             separated.append(k)
+            continue
         est, infl = _fit_indicator(sub, persons, correlation, weighted, frame.attrs)
         estimates[k] = est
         influence[k] = infl
@@ -320,9 +321,9 @@ def indicator_gee(
         warnings.warn(
             f"{len(separated)} indicator(s) have only one answer value in the intervention "
             f"group after baseline, e.g. {separated[0]!r}: (quasi-)separation, the odds ratio "
-            "is infinite and is reported as NaN; the percentage-point effect is still shown "
-            "but its standard error is unreliable. The Bayesian model's priors keep such "
-            "effects finite.",
+            "is infinite, so these indicators are reported as NaN and left out of measure and "
+            "overall averages. The fixed-effects DiD (linear probability) and the Bayesian model "
+            "(whose priors keep such effects finite) still estimate them.",
             SeparationWarning,
             stacklevel=2,
         )
@@ -343,13 +344,7 @@ def indicator_gee(
     for s, scale in enumerate(("log_odds", "pp")):
         names, est_rows, infl_rows, n_rows = [], [], [], []
         for name, members in groups:
-            # A separated indicator keeps its pp effect at indicator level but is left out of
-            # averages (its log odds ratio is infinite).
-            keep_separated = level == "indicator" and scale == "pp"
-            usable = [
-                k for k in members
-                if k in estimates and (keep_separated or k not in separated)
-            ]
+            usable = [k for k in members if k in estimates]
             names.append(name)
             member_frame = frame[frame["indicator"].isin(members)]
             n_rows.append((member_frame["person"].nunique(), len(member_frame)))
