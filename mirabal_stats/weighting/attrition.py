@@ -123,7 +123,7 @@ class AttritionWeights:
     ...                           2: [True, True, False, True, True, False, True, True]},
     ...                          index=baseline.index)
     >>> aw = AttritionWeights(covariates=["age"]).fit(responded, baseline=baseline)
-    >>> aw.weights.loc[(2, 2)]
+    >>> float(aw.weights.loc[(2, 2)])
     0.0
     """
 

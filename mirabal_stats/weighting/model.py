@@ -129,9 +129,9 @@ class PropensityWeights:
     ...     pw = PropensityWeights(estimand="ATT").fit(
     ...         df, treatment="treat",
     ...         covariates=["age", "educ", "race", "married", "nodegree", "re74", "re75"])
-    >>> round(pw.effective_sample_size().loc["control", "ess"], 2)
+    >>> round(float(pw.effective_sample_size().loc["control", "ess"]), 2)
     99.82
-    >>> round(pw.balance().to_frame().loc["age", "diff_adj"], 4)
+    >>> round(float(pw.balance().to_frame().loc["age", "diff_adj"]), 4)
     0.1188
     """
 
