@@ -161,3 +161,19 @@ def test_specification_errors():
         PropensityWeights(estimand="ATO", method="entropy")
     with pytest.raises(SpecificationError, match="moments=2 applies"):
         PropensityWeights(moments=2)
+
+
+def test_bootstrap_refits_weights_and_agrees_with_m_estimation(lalonde, fitted_lalonde):
+    res = fitted_lalonde["ATT"]
+    boot = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
+                           se_method="bootstrap", n_bootstrap=200, random_seed=5)
+    again = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
+                            se_method="bootstrap", n_bootstrap=200, random_seed=5)
+    assert boot.std_error == again.std_error  # seeded
+    assert boot.bootstrap_estimates.size == 200
+    # Both estimate the same sampling SD; 200 resamples give ~5% Monte-Carlo error.
+    assert boot.std_error == pytest.approx(798.15, rel=0.2)
+    assert boot.estimate == pytest.approx(1214.07, abs=0.01)
+    with pytest.raises(SpecificationError, match="at least 50"):
+        weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
+                        se_method="bootstrap", n_bootstrap=10)
