@@ -20,6 +20,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import ConfigError, MirabalError
 from mirabal_stats.reporting.config import EvaluationConfig, load_config
@@ -28,6 +31,7 @@ from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
 from mirabal_stats.reporting.progress import Progress
 from mirabal_stats.reporting.report import EvaluationReport
 from mirabal_stats.reporting.sections.balance import balance_section
+from mirabal_stats.reporting.sections.effects import effects_section
 from mirabal_stats.reporting.sections.diagnostics import diagnostics_section
 from mirabal_stats.reporting.sections.survival import survival_section
 from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
@@ -150,8 +154,8 @@ def evaluate(
 
     sections.extend(_effects(config, inputs, progress, log, results))
     sections.append(_survival(config, inputs, progress, log, results))
-    sections.append(_sensitivity(config, inputs, progress, log))
-    sections.append(_diagnostics(log))
+    sections.append(_sensitivity(config, inputs, progress, log, results))
+    sections.append(_diagnostics(log, results.get("bayes")))
 
     provenance = make_provenance(
         random_seed=config.seed, data=inputs.survey, settings=config.to_dict()
@@ -227,14 +231,82 @@ def _effects(
     config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
     results: dict[str, Any],
 ) -> list[Section]:
-    key, title = "effects", "Programme effects per indicator and measure"
-    if not config.get("bayes", "enabled") and not config.get("panel", "enabled"):
+    key, title = "effects", "Programme effects per measure and indicator"
+    use_bayes, use_panel = config.get("bayes", "enabled"), config.get("panel", "enabled")
+    if not use_bayes and not use_panel:
         return [omitted_section(key, title, "both the Bayesian model and the panel "
                                 "cross-checks are switched off in the config.")]
-    model_cls = pillar_api("bayes", "IndicatorModel")
-    if model_cls is None:
-        return [_unavailable(key, title, "The Bayesian indicator model (mirabal_stats.bayes)")]
-    raise NotImplementedError
+    panel = inputs.panel
+    baseline_wave = config.get("design", "baseline_wave")
+    notes: list[str] = []
+    fitted: dict[str, Any] = {}
+
+    model_cls = pillar_api("bayes", "IndicatorModel") if use_bayes else None
+    if not use_bayes:
+        notes.append("The Bayesian model is switched off ([bayes] enabled = false): only the "
+                     "frequentist estimates are shown.")
+    elif model_cls is None:
+        notes.append("The Bayesian indicator model (mirabal_stats.bayes) is not available in "
+                     "this installation: only the frequentist estimates are shown.")
+    else:
+        options = dict(config.get("bayes", "options"))
+        _check_options(model_cls, options, "bayes", reserved=("panel", "baseline_wave"))
+        options.setdefault("covariates", list(config.get("design", "covariates")))
+        draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
+        with progress.step(
+            f"Sampling the Bayesian indicator model ({chains} chains x {tune} tuning + {draws} "
+            "draws; the longest step)"
+        ), log.record("bayes") as step:
+            try:
+                model = model_cls(panel, baseline_wave=baseline_wave, **options)
+                fitted["bayes"] = model.fit(
+                    draws=draws, tune=tune, chains=chains, random_seed=config.seed)
+            except MirabalError as err:
+                step.error = f"{type(err).__name__}: {err}"
+                notes.append(f"The Bayesian model could not be fitted: {step.error}")
+        results["bayes"] = fitted.get("bayes")
+
+    if not use_panel:
+        notes.append("The frequentist cross-checks are switched off ([panel] enabled = false).")
+    else:
+        gee, did = pillar_api("panel", "indicator_gee"), pillar_api("panel", "did")
+        if gee is None or did is None:
+            notes.append("The frequentist cross-checks (mirabal_stats.panel) are not available "
+                         "in this installation.")
+        else:
+            options = dict(config.get("panel", "options"))
+            _check_options(gee, options, "panel",
+                           reserved=("level", "weights", "baseline_wave", "ci_level"))
+            weights = _person_weights(results.get("weights"), inputs)
+            common = dict(weights=weights, baseline_wave=baseline_wave, ci_level=config.ci_level)
+            weighted = " (propensity-weighted)" if weights is not None else ""
+            with progress.step(f"Frequentist cross-checks: GEE and DiD{weighted}"), \
+                    log.record("panel") as step:
+                try:
+                    for level in ("measure", "indicator"):
+                        fitted[f"gee_{level}"] = gee(panel, level=level, **common, **options)
+                        fitted[f"did_{level}"] = did(panel, level=level, **common)
+                except MirabalError as err:
+                    step.error = f"{type(err).__name__}: {err}"
+                    notes.append(f"The cross-checks could not be fitted: {step.error}")
+            if weights is not None:
+                notes.append("The GEE and DiD cross-checks use the propensity weights (ATT).")
+    if not fitted:
+        return [omitted_section(key, title, " ".join(notes))]
+    with progress.step("Summarising the effects"), log.record("effects"):
+        return [effects_section(
+            **fitted, benefit_sign=panel.benefit_sign, ci_level=config.ci_level,
+            notes=tuple(notes),
+        )]
+
+
+def _person_weights(weights, inputs: EvaluationInputs):
+    """Propensity weights as a Series indexed by person (None without weights)."""
+    if weights is None:
+        return None
+    baseline = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
+    return pd.Series(weights.weights.to_numpy(), index=pd.Index(baseline["person"], name="person"),
+                     name="weights")
 
 
 def _survival(
@@ -272,7 +344,8 @@ def _survival(
 
 
 def _sensitivity(
-    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog
+    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
+    results: dict[str, Any],
 ) -> Section:
     key, title = "sensitivity", "Sensitivity to informative (MNAR) dropout"
     if not config.get("sensitivity", "enabled"):
@@ -290,8 +363,23 @@ def _sensitivity(
             )
         except MirabalError as err:
             return _failed(key, title, step, err)
-        return sensitivity_section(table)
+    bayes_table = None
+    bayes = results.get("bayes")
+    if bayes is not None:
+        # The model-based version shifts the log-odds of the unfavourable answer by delta =
+        # log(odds ratio); it only covers dropouts doing worse (odds ratio >= 1).
+        deltas = np.log([r for r in ratios if r >= 1.0])
+        with progress.step("Sensitivity of the Bayesian effects to informative dropout"), \
+                log.record("sensitivity (Bayesian)") as step:
+            try:
+                bayes_table = bayes.delta_adjustment(
+                    deltas=deltas, level="measure", ci_level=config.ci_level)
+            except MirabalError as err:
+                step.error = f"{type(err).__name__}: {err}"
+    return sensitivity_section(table, bayes_table)
 
 
-def _diagnostics(log: StepLog, sampler_diagnostics=None) -> Section:
-    return diagnostics_section(log.steps, sampler_diagnostics=sampler_diagnostics)
+def _diagnostics(log: StepLog, bayes=None) -> Section:
+    return diagnostics_section(
+        log.steps, sampler_diagnostics=None if bayes is None else bayes.diagnostics()
+    )

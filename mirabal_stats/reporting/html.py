@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from mirabal_stats.reporting.document import Figure, Note, Paragraph, Section, SideBySide, Table
 
@@ -37,7 +38,9 @@ table.data { border-collapse: collapse; font-size: .85rem; margin: .4rem 0 .2rem
 table.data th, table.data td { border-bottom: 1px solid var(--rule); padding: .2rem .6rem;
                                 text-align: right; }
 table.data th { background: #f5f7fa; }
-table.data tbody th { text-align: left; font-weight: 500; }
+table.data th.index { text-align: left; font-weight: 600; background: #f5f7fa; }
+table.data thead th[colspan] { text-align: center; border-bottom: 1px solid #9aa5b1; }
+table.data thead th { vertical-align: bottom; }
 .table-wrap { overflow-x: auto; max-height: 34rem; overflow-y: auto; margin-bottom: .8rem; }
 .caption { font-size: .85rem; color: var(--muted); margin: .2rem 0; }
 .caption code { font-size: .8rem; }
@@ -72,6 +75,49 @@ def _format_cell(value: object, digits: int) -> str:
     return str(value)
 
 
+def _header_spans(labels: list[tuple], level: int) -> list[tuple[str, int]]:
+    """Consecutive columns sharing their labels up to ``level`` merge into one header cell."""
+    spans: list[tuple[str, int]] = []
+    previous = None
+    for label in labels:
+        key = label[: level + 1]
+        if key == previous:
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+        else:
+            spans.append((str(label[level]), 1))
+        previous = key
+    return spans
+
+
+def _table_html(frame: pd.DataFrame, digits: int) -> str:
+    """A plain HTML table: index levels as left columns, grouped headers for MultiIndex columns."""
+    show_index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
+    index_names = [str(n) if n is not None else "" for n in frame.index.names] if show_index else []
+    columns = [c if isinstance(c, tuple) else (c,) for c in frame.columns]
+    n_levels = max((len(c) for c in columns), default=1)
+    level_names = list(frame.columns.names) if isinstance(frame.columns, pd.MultiIndex) else []
+    head = []
+    for level in range(n_levels):
+        cells = []
+        for k, name in enumerate(index_names):
+            text = name if level == n_levels - 1 else (
+                str(level_names[level]) if k == 0 and level < len(level_names)
+                and level_names[level] is not None else "")
+            cells.append(f'<th class="index">{html.escape(text)}</th>')
+        for text, span in _header_spans(columns, level):
+            attr = f' colspan="{span}"' if span > 1 else ""
+            cells.append(f"<th{attr}>{html.escape(text)}</th>")
+        head.append(f"<tr>{''.join(cells)}</tr>")
+    body = []
+    for label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
+        labels = (label if isinstance(label, tuple) else (label,)) if show_index else ()
+        cells = [f'<th class="index">{html.escape(_format_cell(v, digits))}</th>' for v in labels]
+        cells += [f"<td>{html.escape(_format_cell(v, digits))}</td>" for v in row]
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<table class="data"><thead>{"".join(head)}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
 def render_table(table: Table) -> str:
     """HTML for one table: a scrolling wrapper, the table, and a caption naming its CSV file."""
     if not table.show:
@@ -80,9 +126,7 @@ def render_table(table: Table) -> str:
             f"{html.escape(table.caption)} <code>tables/{html.escape(table.name)}.csv</code> "
             f"({len(table.frame):,} rows; not shown here).</p></div>"
         )
-    frame = table.frame
-    formatted = frame.map(lambda v: _format_cell(v, table.digits)) if len(frame) else frame
-    body = formatted.to_html(classes="data", border=0, escape=True, na_rep="–")
+    body = _table_html(table.frame, table.digits)
     caption = (
         f'<p class="caption">{html.escape(table.caption)} '
         f"<code>tables/{html.escape(table.name)}.csv</code></p>"

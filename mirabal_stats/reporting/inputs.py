@@ -115,21 +115,28 @@ def load_inputs(config: EvaluationConfig) -> EvaluationInputs:
     """Read the survey (and person file) named in ``config`` and build the panel."""
     columns = config.values["columns"]
     design = config.values["design"]
-    survey = read_table(config.data_path("survey"), key="[data] survey")
+    raw_survey = survey = read_table(config.data_path("survey"), key="[data] survey")
     dictionary = _indicator_dictionary(config)
     persons_path = config.data_path("persons")
     person_file = None if persons_path is None else read_table(persons_path, key="[data] persons")
 
-    # Covariates come from the person file when there is one and it holds them; otherwise from
-    # the survey export, where they must be constant within person (the panel checks that).
+    # Covariates from the person file are merged onto the survey so the panel carries them
+    # (the Bayesian model and the cross-checks read them from the panel); covariates not in the
+    # person file must be in the survey, constant within person (the panel checks that).
     covariates = list(design["covariates"])
-    from_survey = [c for c in covariates if person_file is None or c not in person_file]
+    person_col = columns["person"]
+    from_persons = [c for c in covariates
+                    if person_file is not None and c in person_file and c not in survey]
+    if from_persons:
+        _check_person_file(person_file, person_col, set(survey.get(person_col, [])))
+        survey = survey.merge(person_file[[person_col, *from_persons]], on=person_col,
+                              how="left", validate="many_to_one")
     common = dict(
         person=columns["person"],
         group=columns["group"],
         wave=columns["wave"],
         treated=design["treated"],
-        covariates=from_survey or None,
+        covariates=covariates or None,
         beneficial=_beneficial(config, dictionary),
     )
     indicator_measures = _indicator_measures(config, dictionary)
@@ -149,7 +156,7 @@ def load_inputs(config: EvaluationConfig) -> EvaluationInputs:
         )
     _check_baseline_wave(panel, design["baseline_wave"])
     persons = None if person_file is None else _persons_table(panel, person_file, config)
-    return EvaluationInputs(panel=panel, survey=survey, persons=persons)
+    return EvaluationInputs(panel=panel, survey=raw_survey, persons=persons)
 
 
 def _check_baseline_wave(panel: IndicatorPanel, baseline_wave: object) -> None:
@@ -164,10 +171,8 @@ def _check_baseline_wave(panel: IndicatorPanel, baseline_wave: object) -> None:
         )
 
 
-def _persons_table(
-    panel: IndicatorPanel, person_file: pd.DataFrame, config: EvaluationConfig
-) -> pd.DataFrame:
-    person = config.get("columns", "person")
+def _check_person_file(person_file: pd.DataFrame, person: str, surveyed: set) -> None:
+    """The person file has the person column, one row per person, and every surveyed person."""
     if person not in person_file:
         raise ConfigError(
             f"The person file ([data] persons) has no column {person!r} ([columns] person). "
@@ -179,6 +184,19 @@ def _persons_table(
             f"The person file ([data] persons) has more than one row for person {dup!r}; it "
             "must hold one row per person."
         )
+    unmatched = sorted(surveyed - set(person_file[person]), key=str)
+    if unmatched:
+        raise ConfigError(
+            f"{len(unmatched)} person(s) of the survey are not in the person file ([data] "
+            f"persons), e.g. {unmatched[0]!r}. Every surveyed person needs a row there."
+        )
+
+
+def _persons_table(
+    panel: IndicatorPanel, person_file: pd.DataFrame, config: EvaluationConfig
+) -> pd.DataFrame:
+    person = config.get("columns", "person")
+    _check_person_file(person_file, person, set(panel.baseline()["person"]))
     needed = [c for c in config.get("design", "covariates") if c not in panel.covariate_names]
     if config.get("survival", "enabled"):
         needed += [config.get("survival", "duration"), config.get("survival", "event")]
@@ -193,12 +211,6 @@ def _persons_table(
     extra = person_file.rename(columns={person: "person"})
     extra = extra[["person"] + [c for c in extra.columns if c not in base.columns]]
     merged = base.merge(extra, on="person", how="left", validate="one_to_one")
-    unmatched = sorted(set(base["person"]) - set(extra["person"]), key=str)
-    if unmatched:
-        raise ConfigError(
-            f"{len(unmatched)} person(s) of the survey are not in the person file ([data] "
-            f"persons), e.g. {unmatched[0]!r}. Every surveyed person needs a row there."
-        )
     ignored = set(extra["person"]) - set(base["person"])
     if ignored:
         warnings.warn(

@@ -116,6 +116,9 @@ class EvaluationReport:
                 raise ValueError(f"Table name {name!r} is not a safe file name.")
             path = table_dir / f"{name}.csv"
             frame = table.frame
+            if isinstance(frame.columns, pd.MultiIndex):
+                # One header row in the CSV: "intervention|1", "intervention|2", ...
+                frame = frame.set_axis(["|".join(map(str, c)) for c in frame.columns], axis=1)
             # A default RangeIndex carries no information; any other index is a label column.
             has_labels = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
             frame.to_csv(path, index=has_labels)

@@ -90,10 +90,11 @@ def attrition_section(panel: IndicatorPanel) -> Section:
     table = panel.attrition_table()
     wide = table.pivot(index="wave", columns="group", values=["n_responding", "pct_of_baseline"])
     wide = wide.reindex(index=list(panel.waves))
-    wide.columns = [f"{stat}: {group}" for stat, group in wide.columns]
-    order = [f"{stat}: {g}" for stat in ("n_responding", "pct_of_baseline")
+    order = [(stat, g) for stat in ("n_responding", "pct_of_baseline")
              for g in _ordered_groups(panel)]
-    wide = wide[order]
+    wide = wide[order].astype({c: int for c in order if c[0] == "n_responding"})
+    wide.columns = [f"{'responding' if stat == 'n_responding' else '% of baseline'}: {g}"
+                    for stat, g in order]
     figure = figure_from_matplotlib(
         attrition_plot(table, groups=panel.groups, treated=panel.treated),
         name="attrition",
@@ -155,7 +156,6 @@ def prevalence_section(panel: IndicatorPanel, *, questions: dict | None = None) 
                                  sort=False, dropna=False)
         pivot = pivot.reindex(columns=pd.MultiIndex.from_product(
             [_ordered_groups(panel), list(panel.waves)], names=["group", "wave"]))
-        pivot.columns = [f"{g} w{w}" for g, w in pivot.columns]
         blocks.append(
             figure_from_matplotlib(
                 prevalence_plot(table, measure=measure, groups=panel.groups,

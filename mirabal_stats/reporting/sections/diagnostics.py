@@ -103,10 +103,22 @@ def diagnostics_section(
     if rows:
         blocks.append(Table("warnings", "All warnings by step.", pd.DataFrame(ours + theirs)))
     if sampler_diagnostics is not None:
-        blocks.append(
-            Table("sampler_diagnostics", "MCMC diagnostics of the Bayesian model.",
-                  sampler_diagnostics)
+        attrs = sampler_diagnostics.attrs
+        overview = pd.DataFrame(
+            {
+                "check": ["max R-hat", "min bulk ESS", "min tail ESS", "divergent transitions"],
+                "value": [attrs.get("max_r_hat"), attrs.get("min_ess_bulk"),
+                          attrs.get("min_ess_tail"), attrs.get("divergences")],
+                "safe limit": ["<= 1.01", ">= 400", ">= 400", "0"],
+            }
         )
+        verdict = ("All sampler checks pass." if attrs.get("ok") else
+                   "Some sampler checks fail: the Bayesian estimates may be inaccurate; rerun "
+                   "with more draws ([bayes] draws and tune).")
+        blocks.append(Paragraph(f"MCMC sampler of the Bayesian model. {verdict}"))
+        blocks.append(Table("sampler_overview", "Sampler checks.", overview, digits=3))
+        blocks.append(Table("sampler_diagnostics", "R-hat and ESS for every parameter:",
+                            sampler_diagnostics, show=False))
     return Section("diagnostics", "Diagnostics and warnings", tuple(blocks))
 
 

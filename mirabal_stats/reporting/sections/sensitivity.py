@@ -12,11 +12,46 @@ from mirabal_stats.reporting.sensitivity import tipping_points
 __all__ = ["sensitivity_section"]
 
 
-def sensitivity_section(table: pd.DataFrame) -> Section:
-    """Section from :func:`~mirabal_stats.reporting.sensitivity.mnar_sensitivity`'s table."""
+def _bayes_blocks(bayes_table: pd.DataFrame) -> list:
+    """Blocks for the model-based delta adjustment (``IndicatorResults.delta_adjustment``)."""
+    table = bayes_table.rename(columns={"name": "measure"}).copy()
+    table.insert(1, "odds_ratio", np.exp(table["delta"]))
+    tipping = bayes_table.attrs.get("tipping_point", {})
+    blocks: list = [
+        Paragraph(
+            "Model-based (Bayesian) version: the missing follow-up answers of the intervention "
+            "group are predicted by the model and then made worse by the odds ratio on the "
+            "log-odds scale; the effect on the treated is recomputed for every posterior draw."
+        ),
+        figure_from_matplotlib(
+            sensitivity_plot(table, xlabel="odds ratio of an unfavourable answer (model-based)",
+                             ylabel="beneficial change (pp)"),
+            name="sensitivity-bayes",
+            caption="Bayesian effect per measure under increasingly unfavourable dropout.",
+        ),
+    ]
+    rows = []
+    for measure, delta in tipping.items():
+        rows.append({"measure": measure, "tipping_delta": delta,
+                     "tipping_odds_ratio": float(np.exp(delta))})
+    if rows:
+        blocks.append(Table(
+            "sensitivity_bayes_tipping",
+            "Tipping point per measure: the odds ratio at which the interval's lower end reaches "
+            "zero (inf = never within the grid; 1 = not clearly beneficial even under MAR).",
+            pd.DataFrame(rows).set_index("measure"), digits=2))
+    blocks.append(Table("sensitivity_bayes", "Bayesian delta adjustment, every estimate:",
+                        table, show=False))
+    return blocks
+
+
+def sensitivity_section(table: pd.DataFrame, bayes_table: pd.DataFrame | None = None) -> Section:
+    """Section from :func:`~mirabal_stats.reporting.sensitivity.mnar_sensitivity`'s table and,
+    when the Bayesian model was fitted, its ``delta_adjustment(level="measure")`` table."""
     level = float(table["ci_level"].iloc[0])
     tips = tipping_points(table)
-    blocks: list = [
+    blocks: list = _bayes_blocks(bayes_table) if bayes_table is not None else []
+    blocks += [
         Paragraph(
             "How would the conclusions change if the women lost to follow-up were doing worse "
             "than those who stayed? For each odds ratio below, intervention-group women who did "
@@ -27,7 +62,7 @@ def sensitivity_section(table: pd.DataFrame) -> Section:
             "comparison), in percentage points, positive = the intervention group improved more; "
             f"averaged over each measure's indicators, with {level:.0%} bootstrap intervals. "
             "This is a descriptive, model-free check (delta adjustment; Carpenter & Kenward "
-            "2013), not the model-based estimate."
+            "2013) that needs no model."
         ),
         figure_from_matplotlib(
             sensitivity_plot(
