@@ -11,6 +11,7 @@ import hashlib
 import platform
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
@@ -151,14 +152,20 @@ def _jsonable(value: Any) -> Any:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of the packages that can change a result."""
+    """Versions of the packages that can change a result (looked up once per process)."""
+    return dict(_package_versions())
+
+
+@lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    # Reading package metadata costs ~40 ms; results are built many times in bootstraps.
     versions = {}
     for name in _TRACKED_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
 def make_provenance(

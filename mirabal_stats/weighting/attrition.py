@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from mirabal_stats._results import Provenance
-from mirabal_stats.weighting._provenance import weighting_provenance
+from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import (
     ESSWarning,
     EstimabilityWarning,
@@ -312,7 +312,7 @@ class AttritionWeights:
             probability_values=prob,
             weight_values=w,
             models=pd.DataFrame(rows).set_index("wave"),
-            provenance=weighting_provenance(data=base[terms], settings=self.settings()),
+            provenance=make_provenance(data=base[terms], settings=self.settings()),
         )
         results._warn()
         return results

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats._results import Provenance, check_ci_level, normal_table
-from mirabal_stats.weighting._provenance import weighting_provenance
+from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import (
     RowsExcludedWarning,
     SpecificationError,
@@ -314,7 +314,7 @@ def weighted_effect(
         ess_control=effective_sample_size(w[a_used == 0]),
         covariates=tuple(covariates),
         bootstrap_estimates=boot,
-        provenance=weighting_provenance(
+        provenance=make_provenance(
             random_seed=random_seed,
             data=data[[outcome, treatment, *covariates]],
             settings={"outcome": outcome, "treatment": treatment, "covariates": covariates,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats._results import Provenance
-from mirabal_stats.weighting._provenance import weighting_provenance
+from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import (
     BalanceWarning,
     ESSWarning,
@@ -321,7 +321,7 @@ class PropensityWeights:
             trim_report=trim_report,
             extra=extra,
             data=data[[treatment, *covariates]].copy(),
-            provenance=weighting_provenance(
+            provenance=make_provenance(
                 random_seed=self.random_seed,
                 data=data[[treatment, *covariates]],
                 settings={**self.settings(), "treatment": treatment, "covariates": list(covariates)},
