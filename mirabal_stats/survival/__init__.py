@@ -5,6 +5,7 @@ lifelines is reached only through :mod:`mirabal_stats.survival._lifelines`.
 """
 
 from mirabal_stats.survival.compare import compare_groups
+from mirabal_stats.survival.counts import effects_from_counts, se_from_interval
 from mirabal_stats.survival.km import KaplanMeierCurve, kaplan_meier, restricted_mean
 from mirabal_stats.survival.results import AFTResult, CoxResult, SurvivalComparison
 from mirabal_stats.survival.robust import efron_score_residuals, robust_variance
@@ -20,6 +21,8 @@ __all__ = [
     "restricted_mean",
     "turnbull",
     "TurnbullCurve",
+    "effects_from_counts",
+    "se_from_interval",
     "efron_score_residuals",
     "robust_variance",
 ]

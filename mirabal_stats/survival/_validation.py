@@ -65,7 +65,10 @@ class SurvivalInput:
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, column: str, k: int = 3) -> str:
     rows = frame.index[mask][:k]
-    return ", ".join(f"{frame.loc[r, column]!r} in row {r!r}" for r in rows)
+    def show(value):
+        return value.item() if isinstance(value, np.generic) else value
+
+    return ", ".join(f"{show(frame.loc[r, column])!r} in row {r!r}" for r in rows)
 
 
 def _require_columns(frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
