@@ -143,7 +143,7 @@ def test_results_are_immutable(fitted_lalonde):
     w = res.weights
     w.iloc[0] = 99.0
     assert res.weights.iloc[0] == 1.0
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field"):
         res.spec = None
     with pytest.raises(ValueError, match="read-only"):
         res.weight_values[0] = 5.0
