@@ -26,7 +26,7 @@ import pandas as pd
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import ConfigError, MirabalError
 from mirabal_stats.reporting.config import EvaluationConfig, load_config
-from mirabal_stats.reporting.document import Section, omitted_section
+from mirabal_stats.reporting.document import Note, Section, omitted_section
 from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
 from mirabal_stats.reporting.progress import Progress
 from mirabal_stats.reporting.report import EvaluationReport
@@ -238,15 +238,15 @@ def _effects(
                                 "cross-checks are switched off in the config.")]
     panel = inputs.panel
     baseline_wave = config.get("design", "baseline_wave")
-    notes: list[str] = []
+    notes: list[Note] = []
     fitted: dict[str, Any] = {}
 
     model_cls = pillar_api("bayes", "IndicatorModel") if use_bayes else None
     if not use_bayes:
-        notes.append("The Bayesian model is switched off ([bayes] enabled = false): only the "
+        _omit(notes, "The Bayesian model is switched off ([bayes] enabled = false): only the "
                      "frequentist estimates are shown.")
     elif model_cls is None:
-        notes.append("The Bayesian indicator model (mirabal_stats.bayes) is not available in "
+        _omit(notes, "The Bayesian indicator model (mirabal_stats.bayes) is not available in "
                      "this installation: only the frequentist estimates are shown.")
     else:
         options = dict(config.get("bayes", "options"))
@@ -263,15 +263,15 @@ def _effects(
                     draws=draws, tune=tune, chains=chains, random_seed=config.seed)
             except MirabalError as err:
                 step.error = f"{type(err).__name__}: {err}"
-                notes.append(f"The Bayesian model could not be fitted: {step.error}")
+                _omit(notes, f"The Bayesian model could not be fitted: {step.error}")
         results["bayes"] = fitted.get("bayes")
 
     if not use_panel:
-        notes.append("The frequentist cross-checks are switched off ([panel] enabled = false).")
+        _omit(notes, "The frequentist cross-checks are switched off ([panel] enabled = false).")
     else:
         gee, did = pillar_api("panel", "indicator_gee"), pillar_api("panel", "did")
         if gee is None or did is None:
-            notes.append("The frequentist cross-checks (mirabal_stats.panel) are not available "
+            _omit(notes, "The frequentist cross-checks (mirabal_stats.panel) are not available "
                          "in this installation.")
         else:
             options = dict(config.get("panel", "options"))
@@ -288,16 +288,21 @@ def _effects(
                         fitted[f"did_{level}"] = did(panel, level=level, **common)
                 except MirabalError as err:
                     step.error = f"{type(err).__name__}: {err}"
-                    notes.append(f"The cross-checks could not be fitted: {step.error}")
+                    _omit(notes, f"The cross-checks could not be fitted: {step.error}")
             if weights is not None:
-                notes.append("The GEE and DiD cross-checks use the propensity weights (ATT).")
+                notes.append(Note("The GEE and DiD cross-checks use the propensity weights "
+                                  f"({config.get('design', 'estimand')}).", kind="info"))
     if not fitted:
-        return [omitted_section(key, title, " ".join(notes))]
+        return [omitted_section(key, title, " ".join(n.text for n in notes))]
     with progress.step("Summarising the effects"), log.record("effects"):
         return [effects_section(
             **fitted, benefit_sign=panel.benefit_sign, ci_level=config.ci_level,
             notes=tuple(notes),
         )]
+
+
+def _omit(notes: list[Note], text: str) -> None:
+    notes.append(Note(text, kind="omitted"))
 
 
 def _person_weights(weights, inputs: EvaluationInputs):

@@ -38,6 +38,7 @@ table.data { border-collapse: collapse; font-size: .85rem; margin: .4rem 0 .2rem
 table.data th, table.data td { border-bottom: 1px solid var(--rule); padding: .2rem .6rem;
                                 text-align: right; }
 table.data th { background: #f5f7fa; }
+table.data td.text { text-align: left; max-width: 34rem; }
 table.data th.index { text-align: left; font-weight: 600; background: #f5f7fa; }
 table.data thead th[colspan] { text-align: center; border-bottom: 1px solid #9aa5b1; }
 table.data thead th { vertical-align: bottom; }
@@ -111,11 +112,25 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
     body = []
     for label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
         labels = (label if isinstance(label, tuple) else (label,)) if show_index else ()
-        cells = [f'<th class="index">{html.escape(_format_cell(v, digits))}</th>' for v in labels]
-        cells += [f"<td>{html.escape(_format_cell(v, digits))}</td>" for v in row]
+        cells = [f'<th class="index">{html.escape(_format_label(v, digits))}</th>' for v in labels]
+        cells += [
+            f"<td{_TEXT_CLASS if isinstance(v, str) else ''}>"
+            f"{html.escape(_format_cell(v, digits))}</td>"
+            for v in row
+        ]
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<table class="data"><thead>{"".join(head)}</thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
+
+
+_TEXT_CLASS = ' class="text"'
+
+
+def _format_label(value: object, digits: int) -> str:
+    """Row labels: whole-number floats (e.g. a horizon of 6.0 months) without decimals."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return f"{int(value):d}"
+    return _format_cell(value, digits)
 
 
 def render_table(table: Table) -> str:

@@ -87,6 +87,7 @@ def forest_plot(
     xlabel: str,
     series: str | None = None,
     log_scale: bool = False,
+    width: float = 6.8,
 ) -> Figure:
     """Point estimates and intervals (columns ``estimate, lower, upper``), one row per label.
 
@@ -97,10 +98,10 @@ def forest_plot(
     label_column = label_column or frame.columns[0]
     labels = list(dict.fromkeys(frame[label_column]))
     methods = [None] if series is None else list(dict.fromkeys(frame[series]))
-    fig = Figure(figsize=(6.8, 0.32 * len(labels) + 1.3))
+    fig = Figure(figsize=(width, 0.3 * len(labels) * max(1, len(methods)) ** 0.5 + 1.3))
     ax = fig.add_subplot()
     y_of = {label: len(labels) - 1 - i for i, label in enumerate(labels)}
-    offsets = np.linspace(-0.18, 0.18, len(methods)) if len(methods) > 1 else [0.0]
+    offsets = np.linspace(0.2, -0.2, len(methods)) if len(methods) > 1 else [0.0]
     colours = ("#2f5d8a", "#d9822b", "#3f7f5f", "#7b4f9d")
     for offset, colour, method in zip(offsets, colours, methods):
         rows = frame if method is None else frame[frame[series] == method]
@@ -112,7 +113,7 @@ def forest_plot(
             label=None if method is None else str(method),
         )
     ax.axvline(reference, color="#52606d", lw=0.8, ls="--")
-    ax.set_yticks(range(len(labels)), [str(label) for label in reversed(labels)], fontsize=8)
+    ax.set_yticks(range(len(labels)), [str(label) for label in reversed(labels)], fontsize=9)
     ax.set_ylim(-0.7, len(labels) - 0.3)
     if log_scale:
         ax.set_xscale("log")
@@ -126,7 +127,7 @@ def forest_plot(
 
 def sensitivity_plot(table: pd.DataFrame, *, xlabel: str, ylabel: str) -> Figure:
     """Estimate and interval against the sensitivity parameter, one line per measure."""
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for measure, rows in table.groupby("measure", sort=False):
         ax.plot(rows["odds_ratio"], rows["estimate"], marker="o", ms=3, label=str(measure))
@@ -139,6 +140,6 @@ def sensitivity_plot(table: pd.DataFrame, *, xlabel: str, ylabel: str) -> Figure
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=7, ncol=2)
+    ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     return fig

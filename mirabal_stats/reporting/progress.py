@@ -14,10 +14,12 @@ __all__ = ["Progress"]
 class Progress:
     """Print ``[  12s] message`` lines; :meth:`step` also reports how long a step took.
 
-    ``Progress(stream=None)`` is silent (the default for library calls).
+    ``Progress()`` writes to the standard error of the moment (looked up at each message, so
+    redirections made later are honoured); ``Progress(stream=None)`` is silent (the default for
+    library calls).
     """
 
-    def __init__(self, stream: TextIO | None = sys.stderr) -> None:
+    def __init__(self, stream: TextIO | None | str = "stderr") -> None:
         self._stream = stream
         self._start = time.perf_counter()
 
@@ -25,8 +27,9 @@ class Progress:
         """Print one line (nothing when silent)."""
         if self._stream is None:
             return
+        stream = sys.stderr if self._stream == "stderr" else self._stream
         elapsed = time.perf_counter() - self._start
-        print(f"[{elapsed:5.0f}s] {text}", file=self._stream, flush=True)
+        print(f"[{elapsed:5.0f}s] {text}", file=stream, flush=True)
 
     @contextmanager
     def step(self, text: str) -> Iterator[None]:

@@ -31,6 +31,7 @@ https://doi.org/10.1136/bmj.d40
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,10 +165,13 @@ def mnar_sensitivity(
     point = by_measure(_effects(treated, comparison, **kwargs))
     rng = np.random.default_rng(random_seed)
     boot = np.empty((n_boot,) + point.shape)
-    for b in range(n_boot):
-        t = treated[rng.integers(0, len(treated), len(treated))]
-        c = comparison[rng.integers(0, len(comparison), len(comparison))]
-        boot[b] = by_measure(_effects(t, c, **kwargs))
+    with warnings.catch_warnings():
+        # A resample can leave an indicator x wave without answers; its NaN is skipped.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for b in range(n_boot):
+            t = treated[rng.integers(0, len(treated), len(treated))]
+            c = comparison[rng.integers(0, len(comparison), len(comparison))]
+            boot[b] = by_measure(_effects(t, c, **kwargs))
     alpha = (1.0 - level) / 2.0
     lower, upper = np.nanquantile(boot, [alpha, 1.0 - alpha], axis=0)
     rows = [

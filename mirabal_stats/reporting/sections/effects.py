@@ -104,7 +104,7 @@ def effects_section(
     did_indicator=None,
     benefit_sign: pd.Series,
     ci_level: float,
-    notes: tuple[str, ...] = (),
+    notes: tuple[Note, ...] = (),
 ) -> Section:
     """Section from an :class:`~mirabal_stats.bayes.IndicatorResults` and panel cross-checks.
 
@@ -119,8 +119,8 @@ def effects_section(
         +1 / -1 per indicator (``IndicatorPanel.benefit_sign``).
     ci_level : float
         Level of every interval.
-    notes : tuple of str
-        Omission notes (e.g. a cross-check switched off) shown at the top.
+    notes : tuple of Note
+        Shown at the top (e.g. a cross-check switched off, or weighted).
     """
     pct = f"{ci_level:.0%}"
     blocks: list = [
@@ -135,7 +135,7 @@ def effects_section(
             "confidence)."
         )
     ]
-    blocks.extend(Note(text, kind="omitted") for text in notes)
+    blocks.extend(notes)
     if bayes is not None:
         headline = bayes.summary(ci_level=ci_level).split("\n")[0]
         blocks.append(Paragraph(headline))
@@ -160,13 +160,13 @@ def effects_section(
         blocks.append(SideBySide((
             ("Percentage points", figure_from_matplotlib(
                 forest_plot(_long(pp, "measure"), label_column="measure", series="method",
-                            xlabel="beneficial change (pp)"),
+                            xlabel="beneficial change (pp)", width=5.2),
                 name="effects-measure-pp",
                 caption=f"Beneficial change by measure, percentage points, {pct} intervals.")),
             ("Odds ratios", figure_from_matplotlib(
                 forest_plot(_long(ratio, "measure"), label_column="measure", series="method",
                             xlabel="beneficial odds ratio (log scale)", reference=1.0,
-                            log_scale=True),
+                            log_scale=True, width=5.2),
                 name="effects-measure-or",
                 caption=f"Beneficial odds ratio by measure (geometric mean over indicators), "
                         f"{pct} intervals.")
@@ -207,20 +207,18 @@ def effects_section(
         plotted = {k: v for k, v in ind_pp.items() if k != "DiD"} or ind_pp
         plotted_or = ind_or
         blocks.append(Paragraph("Effects by indicator (oriented so that right = improvement)."))
-        blocks.append(SideBySide((
-            ("Percentage points", figure_from_matplotlib(
-                forest_plot(_long(plotted, "indicator"), label_column="indicator",
-                            series="method", xlabel="beneficial change (pp)"),
-                name="effects-indicator-pp",
-                caption=f"Beneficial change per indicator (pp), {pct} intervals.")),
-            ("Odds ratios", figure_from_matplotlib(
+        blocks.append(figure_from_matplotlib(
+            forest_plot(_long(plotted, "indicator"), label_column="indicator",
+                        series="method", xlabel="beneficial change (pp)", width=9.0),
+            name="effects-indicator-pp",
+            caption=f"Beneficial change per indicator (pp), {pct} intervals."))
+        if plotted_or:
+            blocks.append(figure_from_matplotlib(
                 forest_plot(_long(plotted_or, "indicator"), label_column="indicator",
                             series="method", xlabel="beneficial odds ratio (log scale)",
-                            reference=1.0, log_scale=True),
+                            reference=1.0, log_scale=True, width=9.0),
                 name="effects-indicator-or",
-                caption=f"Beneficial odds ratio per indicator, {pct} intervals.")
-             if plotted_or else Note("No odds-ratio estimates were produced.", kind="omitted")),
-        )))
+                caption=f"Beneficial odds ratio per indicator, {pct} intervals."))
         blocks.append(Table("effects_indicator_pp", "Beneficial change per indicator (pp).",
                             _side(ind_pp, {"Bayesian": ["prob_beneficial"]}), digits=2))
         if ind_or:

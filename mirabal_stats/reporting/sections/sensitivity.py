@@ -50,14 +50,19 @@ def sensitivity_section(table: pd.DataFrame, bayes_table: pd.DataFrame | None = 
     when the Bayesian model was fitted, its ``delta_adjustment(level="measure")`` table."""
     level = float(table["ci_level"].iloc[0])
     tips = tipping_points(table)
-    blocks: list = _bayes_blocks(bayes_table) if bayes_table is not None else []
-    blocks += [
+    blocks: list = [
         Paragraph(
             "How would the conclusions change if the women lost to follow-up were doing worse "
-            "than those who stayed? For each odds ratio below, intervention-group women who did "
-            "not answer at a follow-up wave are assumed to give the unfavourable answer with that "
-            "many times the odds of those who answered (1 = dropout unrelated to the answer, "
-            "given group and wave). The estimate is the difference in differences of the share "
+            "than those who stayed? Intervention-group women who did not answer at a follow-up "
+            "wave are assumed to give the unfavourable answer with odds that many times the "
+            "odds of comparable women who answered (odds ratio 1 = missing at random)."
+        )
+    ]
+    blocks += _bayes_blocks(bayes_table) if bayes_table is not None else []
+    blocks += [
+        Paragraph(
+            "Model-free check: the same assumption applied to the observed shares. The estimate "
+            "is the difference in differences of the share "
             "giving unfavourable answers (follow-up waves minus baseline, intervention minus "
             "comparison), in percentage points, positive = the intervention group improved more; "
             f"averaged over each measure's indicators, with {level:.0%} bootstrap intervals. "
@@ -67,8 +72,7 @@ def sensitivity_section(table: pd.DataFrame, bayes_table: pd.DataFrame | None = 
         figure_from_matplotlib(
             sensitivity_plot(
                 table,
-                xlabel="odds ratio of an unfavourable answer, dropouts vs responders "
-                       "(intervention group)",
+                xlabel="odds ratio: unfavourable answer, dropouts vs responders",
                 ylabel="beneficial change (pp)",
             ),
             name="sensitivity",
