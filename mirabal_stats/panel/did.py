@@ -142,7 +142,7 @@ def event_study(
     --------
     >>> from mirabal_stats import panel
     >>> from mirabal_stats.datasets import simulate_mirabal
-    >>> survey, truth = simulate_mirabal(seed=1)
+    >>> survey, truth = simulate_mirabal(seed=1, indicators=["slapped_pushed", "negotiates"])
     >>> study = panel.event_study(survey, level="overall")
     >>> study.to_frame()["period"].iloc[0]
     'baseline'

@@ -94,7 +94,7 @@ def gee(
     >>> from mirabal_stats import panel
     >>> from mirabal_stats.datasets import load_toenail
     >>> fit = panel.gee(load_toenail(), "y ~ trt * time", person="patient")
-    >>> round(fit.to_frame().loc["trt:time", "estimate"], 3)
+    >>> round(float(fit.to_frame().loc["trt:time", "estimate"]), 3)
     -0.078
     """
     ci_level = check_ci_level(ci_level)
