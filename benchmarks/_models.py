@@ -88,5 +88,5 @@ def build_default_model(panel: BenchPanel):
 
 
 def bambi_formula() -> str:
-    """The closest bambi formula to the default model (same fixed and random terms)."""
-    return "y ~ 0 + C(indicator) + C(measure):C(wave) + C(measure):group + C(indicator):gp + (1|person)"
+    """The closest bambi formula to the default model (string columns are categorical)."""
+    return "y ~ 0 + indicator + measure:wave + measure:group + indicator:gp + (1|person)"

@@ -29,8 +29,19 @@ from mirabal_stats.bayes.kernels._logit_cells import logit_cells_value_and_grad
 
 __all__ = ["LogitCellsLoglikOp", "logit_cells_loglik_op"]
 
-# Bumped when the numba implementation changes, so PyTensor's on-disk numba cache is invalidated.
-_KERNEL_VERSION = 1
+
+def _kernel_version() -> int:
+    """Hash of the kernel's source: PyTensor's on-disk numba cache is keyed on the Op's props plus
+    this number, so an edited kernel must change it (a stale cached wrapper would otherwise keep
+    calling the old compiled kernel)."""
+    import hashlib
+    import inspect
+
+    from mirabal_stats.bayes.kernels import _logit_cells
+
+    source = inspect.getsource(_logit_cells) + inspect.getsource(_numba_funcify_logit_cells)
+    return int(hashlib.sha256(source.encode()).hexdigest()[:15], 16)
+
 _shared_counter = itertools.count()
 
 
@@ -112,7 +123,7 @@ def _numba_funcify_logit_cells(op, node=None, **kwargs):
         value = kernel(F, offset, cell, ptr, sign, y, dF, doff)
         return np.asarray(value), dF, doff
 
-    return logit_cells_loglik_numba, _KERNEL_VERSION
+    return logit_cells_loglik_numba, _kernel_version()
 
 
 def prepare_cells(*, cell, person, sign, y):

@@ -1,0 +1,74 @@
+"""What a second fit of the same model shape costs in one session (compile caching).
+
+Usage::
+
+    flock /tmp/mcmc.lock python -m benchmarks.compile_cache --size S --json benchmarks/results/compile_cache_S.json
+
+Measures, in one process: building + compiling the kernel model for nutpie twice (two model
+objects with identical shapes, as two ``fit()`` calls would make), compiling PyMC's
+``logp_dlogp_function`` (the ``pm.sample`` path) twice, and re-using the first nutpie compiled
+model for new data of the same shapes through ``CompiledPyMCModel.with_data`` (no compilation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+from benchmarks._common import machine_description, peak_rss_mb, write_json
+from benchmarks._data import SIZES, make_panel
+from benchmarks._models import build_kernel_model
+
+
+def run(size):
+    import nutpie
+
+    from mirabal_stats.bayes.kernels.op import prepare_cells
+
+    panel = make_panel(SIZES[size])
+    other = make_panel(SIZES[size], seed=7)
+    out = {"size": size, "command": "python -m benchmarks.compile_cache " + " ".join(sys.argv[1:]),
+           "machine": machine_description()}
+    warnings.simplefilter("ignore")
+    first = None
+    for i in (1, 2):
+        t0 = time.perf_counter()
+        compiled = nutpie.compile_pymc_model(build_kernel_model(panel))
+        out[f"nutpie_compile_{i}_s"] = time.perf_counter() - t0
+        first = first or compiled
+    for i in (1, 2):
+        t0 = time.perf_counter()
+        build_kernel_model(panel).logp_dlogp_function(ravel_inputs=True)
+        out[f"pymc_c_compile_{i}_s"] = time.perf_counter() - t0
+    # New data, same shapes: swap the shared variables of the first compiled model.
+    names = sorted(n for n in first.shared_data if n.startswith("logit_cells_"))
+    token = names[0].rsplit("_", 1)[1]
+    new = prepare_cells(cell=other.cell, person=other.person, sign=1, y=other.y)
+    t0 = time.perf_counter()
+    if all(new[k].shape == first.shared_data[f"logit_cells_{k}_{token}"].shape for k in new):
+        swapped = first.with_data(**{f"logit_cells_{k}_{token}": v for k, v in new.items()})
+        nutpie.sample(swapped, draws=10, tune=10, chains=1, seed=1, progress_bar=False)
+        out["nutpie_with_data_and_20_draws_s"] = time.perf_counter() - t0
+    else:
+        out["nutpie_with_data_and_20_draws_s"] = None
+        out["with_data_note"] = "second panel has a different number of answers: shapes differ"
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(out)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=list(SIZES), default="S")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    result = run(args.size)
+    if args.json:
+        write_json(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

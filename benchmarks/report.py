@@ -1,0 +1,143 @@
+"""Markdown tables and the time-per-evaluation plot from the committed JSON results.
+
+Usage::
+
+    python -m benchmarks.report     # writes benchmarks/results/README.md and docs/performance_likelihood.png
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks._common import RESULTS_DIR
+
+SIZE_ORDER = ("XS", "S", "M", "L")
+LIK_METHODS = (
+    ("ours_raw", "fused numba kernel (raw call)"),
+    ("ours_pytensor_c", "kernel model, PyMC C backend (pm.sample path)"),
+    ("ours_pytensor_numba", "kernel model, numba backend (nutpie path)"),
+    ("pymc_default", "PyMC default: textbook model, C backend"),
+    ("pymc_default_cells", "PyMC plain graph on the cell table, C backend"),
+    ("pymc_numba", "PyMC textbook model, numba backend"),
+    ("bambi", "bambi closest formula, C backend"),
+    ("python_loop", "Python loop"),
+    ("floor_numpy", "compute floor: numpy ufuncs + bincount"),
+    ("floor_exp_only", "one SIMD np.exp over all answers"),
+)
+
+
+def _load(prefix):
+    out = {}
+    for size in SIZE_ORDER:
+        path = RESULTS_DIR / f"{prefix}_{size}.json"
+        if path.exists():
+            out[size] = json.loads(path.read_text())
+    return out
+
+
+def _fmt(x, digits=3):
+    if x is None:
+        return "–"
+    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def likelihood_table(results) -> str:
+    sizes = [s for s in SIZE_ORDER if s in results]
+    lines = ["| method | " + " | ".join(
+        f"{s} ({results[s]['n_obs']:,} answers) ms" for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes)]
+    for key, label in LIK_METHODS:
+        row = []
+        for s in sizes:
+            m = results[s]["methods"].get(key)
+            row.append(_fmt(m["median_s"] * 1e3) if m else "–")
+        lines.append(f"| {label} (`{key}`) | " + " | ".join(row) + " |")
+    ratio_keys = sorted({k for s in sizes for k in results[s]["ratios"]})
+    lines += ["", "| ratio | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for k in ratio_keys:
+        lines.append(f"| `{k}` | " + " | ".join(_fmt(results[s]["ratios"].get(k)) for s in sizes) + " |")
+    lines += ["", "Peak memory (MB): " + ", ".join(
+        f"{s} {results[s]['peak_rss_mb']:.0f}" for s in sizes)]
+    skipped = {(s, k): v for s in sizes for k, v in results[s].get("skipped", {}).items()}
+    if skipped:
+        lines += ["", "Not measured: " + "; ".join(f"{k} at {s}: {v}" for (s, k), v in skipped.items())]
+    return "\n".join(lines)
+
+
+def sampling_table(results) -> str:
+    lines = []
+    for s in SIZE_ORDER:
+        if s not in results:
+            continue
+        r = results[s]
+        lines += [f"### {s}: {r['n_persons']:,} persons, {r['n_obs']:,} answers, "
+                  f"{r['chains']} chains x ({r['tune']} tune + {r['draws']} draws), seed {r['seed']}",
+                  "", f"Command: `{r['command']}`", ""]
+        keys = ("wall_s_incl_compile", "compile_s", "gradient_evaluations", "min_bulk_ess_effects",
+                "bulk_ess_sigma", "ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
+                "ess_per_1000_grad_sigma", "max_rhat_effects_sigma", "divergences", "posterior_mean_sigma")
+        variants = list(r["variants"])
+        lines += ["| quantity | " + " | ".join(variants) + " |", "|---|" + "---|" * len(variants)]
+        for k in keys:
+            lines.append(f"| {k} | " + " | ".join(_fmt(r["variants"][v].get(k)) for v in variants) + " |")
+        for k, v in r.get("ratios", {}).items():
+            lines.append(f"| `{k}` | {_fmt(v)} |" + " |" * (len(variants) - 1))
+        lines += ["", f"Peak memory: {r['peak_rss_mb']:.0f} MB; true sigma {r['truth']['sigma']}.", ""]
+    return "\n".join(lines)
+
+
+def plot_likelihood(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, label in LIK_METHODS:
+        pts = [(results[s]["n_obs"], results[s]["methods"][key]["median_s"] * 1e3)
+               for s in SIZE_ORDER if s in results and key in results[s]["methods"]]
+        if pts:
+            xs, ys = zip(*pts)
+            style = "-o" if key.startswith("ours") else ("--s" if key.startswith("floor") else ":^")
+            ax.plot(xs, ys, style, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("observed answers (cells)")
+    ax.set_ylabel("ms per log-density + gradient")
+    ax.set_title("One evaluation of the indicator model's log density and gradient")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return fig
+
+
+def machine_block(results) -> str:
+    any_result = next(iter(results.values()))
+    m = any_result["machine"]
+    return (f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['memory_gb']} GB, "
+            f"{m['platform']}, Python {m['python']}; versions {m['versions']}; "
+            f"commit {m['git_commit']}. Load average at start of each run is in the JSON "
+            f"(the machine is shared: read timings as ratios).")
+
+
+def main() -> int:
+    lik = _load("likelihood")
+    samp = _load("sampling")
+    parts = ["# Benchmark results", "",
+             "Generated by `python -m benchmarks.report` from the JSON files in this folder.", ""]
+    if lik:
+        parts += ["## Log density + gradient (median of repeated evaluations, one process per size)",
+                  "", machine_block(lik), "",
+                  "Commands: " + "; ".join(f"`{lik[s]['command']}`" for s in lik), "",
+                  likelihood_table(lik), ""]
+        plot_likelihood(lik, Path(__file__).parents[1] / "docs" / "performance_likelihood.png")
+    if samp:
+        parts += ["## NUTS sampling", "", machine_block(samp), "", sampling_table(samp)]
+    (RESULTS_DIR / "README.md").write_text("\n".join(parts) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
