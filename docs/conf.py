@@ -57,3 +57,7 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 # Formulas use MathJax from its CDN when the pages are viewed online; offline they show as TeX.
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+# Wide tables (gallery, API) read better without the left section navigation.
+html_sidebars = {"gallery": [], "api": [], "cli": []}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -76,9 +77,12 @@ class ReproductionDirective(Directive):
             return [box]
         seconds = time.perf_counter() - start
         frame = result.to_frame()
+        # Long reasons would squeeze the table: number the distinct ones and list them below.
+        reasons = list(dict.fromkeys(frame["reason"].astype(str)))
         rows = [
             [str(quantity), _fmt(r.published), _fmt(r.reproduced), _fmt(r.difference),
-             _fmt(r.tolerance), "pass" if r.passed else "FAIL", str(r.reason)]
+             _fmt(r.tolerance), "pass" if r.passed else "FAIL",
+             f"[{reasons.index(str(r.reason)) + 1}]"]
             for quantity, r in frame.iterrows()
         ]
         verdict = "PASS" if result.passed else "FAIL"
@@ -91,8 +95,13 @@ class ReproductionDirective(Directive):
                 text=f"Published vs reproduced [{verdict}] — executed when these pages were "
                      f"built ({'quick' if quick else 'full'} settings, {seconds:.0f} s)."),
             _table(["quantity", "published", "reproduced", "difference", "tolerance",
-                    "verdict", "reason for the tolerance"], rows),
+                    "verdict", "why this tolerance"], rows),
         ]
+        reason_list = nodes.enumerated_list()
+        for text in reasons:
+            reason_list += nodes.list_item("", nodes.paragraph(text=text))
+        out.append(nodes.paragraph(text="Why these tolerances:"))
+        out.append(reason_list)
         if result.notes:
             out.append(nodes.paragraph(text=result.notes))
         return out
@@ -121,7 +130,14 @@ class ConfigSchemaDirective(Directive):
         return [_table(["table", "key", "type", "default", "meaning"], rows)]
 
 
+def _always_rerun(app, env, added, changed, removed):
+    """Pages with reproductions are re-read on every build, so their numbers are never stale."""
+    return [name for name in env.found_docs
+            if "{reproduction}" in Path(env.doc2path(name)).read_text(encoding="utf-8")]
+
+
 def setup(app):
+    app.connect("env-get-outdated", _always_rerun)
     app.add_directive("reproduction", ReproductionDirective)
     app.add_directive("config-schema", ConfigSchemaDirective)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
