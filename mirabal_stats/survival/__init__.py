@@ -4,6 +4,7 @@ interval censoring, a Bayesian piecewise-exponential model, and effects from pub
 lifelines is reached only through :mod:`mirabal_stats.survival._lifelines`.
 """
 
+from mirabal_stats.survival.bayes_pwe import PiecewiseExponentialModel, PiecewiseExponentialResults
 from mirabal_stats.survival.compare import compare_groups
 from mirabal_stats.survival.counts import effects_from_counts, se_from_interval
 from mirabal_stats.survival.km import KaplanMeierCurve, kaplan_meier, restricted_mean
@@ -14,6 +15,8 @@ from mirabal_stats.survival.turnbull import TurnbullCurve, turnbull
 __all__ = [
     "compare_groups",
     "SurvivalComparison",
+    "PiecewiseExponentialModel",
+    "PiecewiseExponentialResults",
     "CoxResult",
     "AFTResult",
     "kaplan_meier",
