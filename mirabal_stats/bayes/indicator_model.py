@@ -1,0 +1,394 @@
+"""The evaluation model for repeated binary indicators: difference in differences per indicator,
+partially pooled by measure, with a person random intercept (latent severity) and attrition models.
+
+Linear predictor of person i, indicator k, wave t (log-odds of "yes"):
+
+    eta[i,k,t] = a_k + w[k,t] + c_k g_i + d_k g_i post_t                   (cell table F[k,t,g])
+                 + s_k (u_i - post_t x_i' gamma)                            (person offset)
+
+- ``a_k`` indicator intercept; ``w[k,t] = b_k (W[m(k),t] + tau_w e[k,t])`` wave effects, zero at the
+  baseline wave, partially pooled towards the measure's wave effect (beneficial orientation);
+- ``c_k`` group difference at baseline; ``d_k`` the difference-in-differences effect of the
+  programme on the log-odds of "yes";
+- ``b_k`` = benefit sign (+1 if more "yes" is good), ``s_k = -b_k``: the latent severity ``u_i``
+  raises harmful answers and lowers positive ones;
+- ``u_i = e_i + x_i' lambda``: person effect ``e_i ~ Normal(0, sigma)`` centred within each group
+  (a ZeroSumNormal per group) plus baseline covariates;
+- ``x_i' gamma``: covariate-specific beneficial change after baseline (conditional parallel trends).
+
+Partial pooling of the beneficial effects ``delta_k = b_k d_k``:
+``delta_k ~ Normal(mu_m(k), tau)``, ``mu_m ~ Normal(mu, tau_measure)`` (both non-centred).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mirabal_stats._results import make_provenance
+from mirabal_stats.bayes.indicator_design import build_design, resolve_person_weights
+from mirabal_stats.bayes.priors import make_prior, merge_priors, prior_text
+from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
+from mirabal_stats.exceptions import SpecificationError
+
+__all__ = ["IndicatorModel", "DEFAULT_INDICATOR_PRIORS"]
+
+#: Default priors (log-odds scale), chosen for binary survey indicators whose prevalences lie
+#: between about 1% and 99% and whose programme effects can be large (the published Mirabal
+#: changes reach 80 percentage points, about 4 on the log-odds scale). See docs/bayes.md,
+#: "Priors", for the prior predictive check.
+DEFAULT_INDICATOR_PRIORS: dict[str, tuple] = {
+    "intercept": ("normal", 0.0, 2.5),
+    "wave": ("normal", 0.0, 1.0),
+    "wave_sd": ("halfnormal", 0.5),
+    "group": ("normal", 0.0, 1.5),
+    "effect_overall": ("normal", 0.0, 2.0),
+    "effect_measure_sd": ("halfnormal", 1.5),
+    "effect_indicator_sd": ("halfnormal", 1.5),
+    "person_sd": ("halfnormal", 2.0),
+    "covariate": ("normal", 0.0, 1.0),
+    "attrition": ("normal", 0.0, 2.5),
+    "selection": ("normal", 0.0, 1.0),
+}
+_SUPPORTS = {
+    k: ("positive" if v[0] in ("halfnormal", "exponential", "halfstudent_t") else "real")
+    for k, v in DEFAULT_INDICATOR_PRIORS.items()
+}
+
+_ATTRITION = ("mar", "shared")
+
+
+class IndicatorModel:
+    """Bayesian difference-in-differences model for a panel of binary indicators.
+
+    Parameters
+    ----------
+    panel : IndicatorPanel
+        Intervention and comparison persons answering binary indicators at several waves.
+    baseline_wave : wave label, optional
+        The last pre-programme wave (default: the first wave). Later waves are "post".
+    covariates : list of str, optional
+        Baseline covariates of the panel (person level). Each enters twice: in the latent
+        severity (level) and in the post-baseline change (so that the comparison group's change
+        is adjusted for covariate differences: conditional parallel trends). Categorical
+        covariates are dummy coded. This is the recommended way to adjust for confounding.
+    weights : pandas.Series or array or weighting result, optional
+        Person weights (e.g. propensity or attrition weights from
+        :mod:`mirabal_stats.weighting`). The model then uses a *weighted pseudo-likelihood*:
+        each person's log-likelihood contribution is multiplied by their weight (normalised to
+        mean 1). This targets the weighted population, but the posterior is not a true posterior
+        and its intervals are not calibrated in general (see docs/bayes.md, "Weights").
+    attrition : {"mar", "shared"}, default "mar"
+        ``"mar"``: observed-data likelihood, valid if dropout is missing at random given the
+        model (group, wave, covariates and observed answers). ``"shared"``: a shared-parameter
+        selection model; whether a person who answered wave t-1 answers wave t follows
+        ``logit = r_t + r_g g_i + x_i' rho + lambda u_i``, so dropout related to the latent
+        severity (MNAR) is modelled.
+    priors : dict, optional
+        Overrides of :data:`DEFAULT_INDICATOR_PRIORS` by role, each ``(family, *params)``.
+    drop_invariant : bool, default False
+        Indicators with no variation in the observed answers raise an error; with True they are
+        dropped with a warning.
+
+    Notes
+    -----
+    Construction validates the panel and builds the PyMC model; nothing is sampled until
+    :meth:`fit`. The person effects are centred within each group, which removes the ridge
+    between the intercepts, the group differences and the mean person effect (measured in
+    ``docs/bayes.md``); the intercepts ``a_k`` and ``c_k`` then refer to a person of average
+    severity in the group, while ``d_k`` keeps its meaning.
+
+    References
+    ----------
+    Gelman, A. & Hill, J. (2007). *Data Analysis Using Regression and Multilevel/Hierarchical
+    Models*. Cambridge University Press. doi:10.1017/CBO9780511790942
+
+    Wu, M. C. & Carroll, R. J. (1988). Estimation and comparison of changes in the presence of
+    informative right censoring by modeling the censoring process. *Biometrics* 44(1):175-188.
+    doi:10.2307/2531905
+
+    Little, R. J. A. (1995). Modeling the drop-out mechanism in repeated-measures studies.
+    *JASA* 90(431):1112-1121. doi:10.1080/01621459.1995.10476615
+
+    Examples
+    --------
+    >>> from mirabal_stats.datasets import simulate_mirabal
+    >>> from mirabal_stats.bayes import IndicatorModel
+    >>> panel, truth = simulate_mirabal(seed=1, indicators=["negotiates", "slapped_pushed"])
+    >>> model = IndicatorModel(panel)
+    >>> model.n_obs > 0
+    True
+    >>> result = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> result.effects(level="indicator")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        panel,
+        *,
+        baseline_wave=None,
+        covariates: list[str] | None = None,
+        weights=None,
+        attrition: str = "mar",
+        priors: Mapping[str, Any] | None = None,
+        drop_invariant: bool = False,
+    ):
+        if attrition not in _ATTRITION:
+            raise SpecificationError(
+                f"attrition must be 'mar' or 'shared', got {attrition!r}."
+            )
+        self.panel = panel
+        self.attrition = attrition
+        self.covariates = list(covariates or [])
+        self.baseline_wave = baseline_wave
+        self.priors = merge_priors(DEFAULT_INDICATOR_PRIORS, _SUPPORTS, priors)
+        self.design = build_design(
+            panel, baseline_wave=baseline_wave, covariates=self.covariates,
+            drop_invariant=drop_invariant,
+        )
+        arr = self.design.arrays
+        self.person_weights = (
+            None if weights is None else resolve_person_weights(weights, arr.persons)
+        )
+        if attrition == "shared" and self.design.response_y.size == 0:
+            raise SpecificationError("attrition='shared' needs post-baseline waves to model.")
+        self._compiled: dict = {}
+        self.model = self._build()
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def arrays(self):
+        return self.design.arrays
+
+    @property
+    def n_obs(self) -> int:
+        return self.design.arrays.n_obs
+
+    def _coords(self) -> dict:
+        arr = self.design.arrays
+        return {
+            "indicator": list(arr.indicators),
+            "measure": list(arr.measures),
+            "wave": list(arr.waves),
+            "other_wave": [arr.waves[t] for t in self.design.other_waves],
+            "post_wave": [w for w, p in zip(arr.waves, self.design.post_wave) if p],
+            "group": [self.panel.comparison, self.panel.treated],
+            "person": list(arr.persons),
+            "period": ["pre", "post"],
+            "covariate": list(self.design.covariate_names),
+        }
+
+    # ------------------------------------------------------------------ model
+    def _build(self):
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        from mirabal_stats.bayes.likelihood import logit_cells_loglik
+
+        d = self.design
+        arr = d.arrays
+        K, T, n = arr.n_indicators, arr.n_waves, arr.n_persons
+        pri = self.priors
+        im = arr.indicator_measure
+        benefit = arr.benefit_sign.astype(float)
+        g = np.array([0.0, 1.0])
+        post = d.post_wave.astype(float)
+        with pm.Model(coords=self._coords()) as model:
+            a = make_prior("intercept", pri["intercept"], dims="indicator")
+            # Wave effects in the beneficial orientation, pooled within measure (non-centred:
+            # each deviation is informed by one indicator at one wave only).
+            wave_measure = make_prior("wave_measure", pri["wave"], dims=("measure", "other_wave"))
+            wave_sd = make_prior("wave_sd", pri["wave_sd"])
+            wave_raw = pm.Normal("wave_raw", 0.0, 1.0, dims=("indicator", "other_wave"))
+            w_other = benefit[:, None] * (wave_measure[im] + wave_sd * wave_raw)
+            w = pt.set_subtensor(pt.zeros((K, T))[:, d.other_waves], w_other)
+            c = make_prior("group_diff", pri["group"], dims="indicator")
+            # Beneficial effects delta_k ~ N(mu_m, tau), mu_m ~ N(mu, tau_measure). The indicator
+            # level is non-centred (d_k is informed only by the intervention group's post-baseline
+            # answers); the measure level is centred, each mean being informed by several
+            # indicators (non-centred it mixed mu poorly: ESS ~50 per 1000 draws).
+            mu = make_prior("effect_overall_mean", pri["effect_overall"])
+            tau_m = make_prior("effect_measure_sd", pri["effect_measure_sd"])
+            mu_m = pm.Normal("effect_measure_mean", mu, tau_m, dims="measure")
+            tau = make_prior("effect_sd", pri["effect_indicator_sd"])
+            z = pm.Normal("effect_raw", 0.0, 1.0, dims="indicator")
+            delta = pm.Deterministic("effect_beneficial", mu_m[im] + tau * z, dims="indicator")
+            effect = pm.Deterministic("effect", benefit * delta, dims="indicator")
+            F = (
+                a[:, None, None] + w[:, :, None] + c[:, None, None] * g[None, None, :]
+                + effect[:, None, None] * g[None, None, :] * post[None, :, None]
+            )
+            F = pm.Deterministic("cell_logit", F, dims=("indicator", "wave", "group"))
+
+            # Person effects centred (each person answers many cells) and summing to zero within
+            # each group (removes the intercept / group-difference / mean-person-effect ridge).
+            sigma = make_prior("person_sd", pri["person_sd"])
+            e_t = pm.ZeroSumNormal("person_effect_treated", sigma=sigma, shape=len(d.treated_index))
+            e_c = pm.ZeroSumNormal("person_effect_comparison", sigma=sigma, shape=len(d.comparison_index))
+            u = pt.zeros(n)
+            u = pt.set_subtensor(u[d.treated_index], e_t)
+            u = pt.set_subtensor(u[d.comparison_index], e_c)
+            change = pt.zeros(n)
+            if d.covariate_names:
+                lam = make_prior("covariate_severity", pri["covariate"], dims="covariate")
+                gam = make_prior("covariate_change", pri["covariate"], dims="covariate")
+                u = u + pt.dot(d.X_level, lam)
+                change = pt.dot(d.X_change, gam)
+            u = pm.Deterministic("severity", u, dims="person")
+            # sign = s_k = -b_k, so s_k * (-change) = b_k * change: a beneficial change.
+            offset = pm.Deterministic(
+                "person_offset", pt.stack([u, u - change], axis=1), dims=("person", "period")
+            )
+            F_flat, offset_flat = F.flatten(), offset.flatten()
+            if self.person_weights is None:
+                loglik = logit_cells_loglik(
+                    F_flat, offset_flat, cell=d.cell, person=d.offset_index, sign=d.sign, y=d.y,
+                )
+            else:
+                loglik = self._weighted_loglik(F_flat, offset_flat)
+            pm.Potential("loglik", loglik)
+
+            if self.attrition == "shared":
+                r = make_prior("response_wave", pri["attrition"], dims="post_wave")
+                r_g = make_prior("response_group", pri["attrition"])
+                lam_sel = make_prior("selection", pri["selection"])
+                R = r[:, None] + r_g * g[None, :]  # cell table (post wave, group)
+                resp_offset = lam_sel * u
+                if d.covariate_names:
+                    rho = make_prior("response_covariate", pri["covariate"], dims="covariate")
+                    resp_offset = resp_offset + pt.dot(d.X_change, rho)
+                resp_cell = (d.response_wave * 2 + arr.person_group[d.response_at_risk]).astype(np.int32)
+                pm.Potential(
+                    "response_loglik",
+                    logit_cells_loglik(
+                        R.flatten(), resp_offset, cell=resp_cell, person=d.response_at_risk,
+                        sign=np.ones(resp_cell.shape[0]), y=d.response_y.astype(float),
+                    ),
+                )
+        return model
+
+    def _weighted_loglik(self, F_flat, offset_flat):
+        # Weighted pseudo-likelihood sum_n w_person(n) * loglik_n. The shared likelihood function
+        # has no weight argument yet, so the weighted sum is written here on the same gathered
+        # linear predictor (same formula as likelihood.logit_cells_loglik_numpy).
+        import pytensor.tensor as pt
+
+        d = self.design
+        wobs = self.person_weights[d.arrays.person]
+        eta = F_flat[d.cell] + d.sign * offset_flat[d.offset_index]
+        return pt.sum(wobs * (d.y * eta - pt.softplus(eta)))
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self) -> str:
+        arr = self.design.arrays
+        n_t, n_c = len(self.design.treated_index), len(self.design.comparison_index)
+        lines = [
+            "IndicatorModel: Bayesian difference in differences for binary indicators",
+            "  likelihood: response[i,k,t] ~ Bernoulli(logit^-1(a_k + w[k,t] + c_k g_i "
+            "+ d_k g_i post_t + s_k (u_i - post_t x_i'gamma)))",
+            "    d_k = benefit_k * delta_k; delta_k ~ Normal(mu_measure, effect_sd); "
+            "mu_measure ~ Normal(mu, effect_measure_sd)",
+            "    u_i = e_i + x_i'lambda; e ~ ZeroSumNormal(person_sd) within each group",
+            f"  attrition: {self.attrition}"
+            + (" (observed-data likelihood, MAR)" if self.attrition == "mar" else
+               " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho + lambda u)"),
+            f"  weights: {'none' if self.person_weights is None else 'weighted pseudo-likelihood'}",
+            f"  data: {arr.n_obs} observed answers, {arr.n_persons} persons ({self.panel.treated}: "
+            f"{n_t}, {self.panel.comparison}: {n_c}), {arr.n_waves} waves (baseline "
+            f"{arr.waves[arr.baseline_wave]!r}), {arr.n_indicators} indicators in "
+            f"{arr.n_measures} measures, {len(self.design.covariate_names)} covariate columns",
+            "  priors:",
+        ]
+        used = [k for k in self.priors if k not in ("attrition", "selection") or self.attrition == "shared"]
+        if not self.design.covariate_names:
+            used = [k for k in used if k != "covariate"]
+        for role in used:
+            lines.append(f"    {role:<20} ~ {prior_text(self.priors[role])}")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        sampler: str = "nutpie",
+        random_seed: int | None = None,
+        sampler_kwargs: dict[str, Any] | None = None,
+    ):
+        """Sample the posterior with NUTS; returns an :class:`~mirabal_stats.bayes.IndicatorResults`.
+
+        Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
+        an ESS < 400 or there are divergent transitions.
+        """
+        from mirabal_stats.bayes.indicator_results import IndicatorResults
+
+        # target_accept 0.9: the measure-level scale (few measures) has a mild funnel that gave
+        # occasional divergences at the usual 0.8 in the recovery fits (docs/bayes.md).
+        kwargs = {"target_accept": 0.9, **dict(sampler_kwargs or {})}
+        start = time.perf_counter()
+        idata = sample_model(
+            self.model, draws=draws, tune=tune, chains=chains, sampler=sampler,
+            random_seed=random_seed, sampler_kwargs=kwargs, compiled_cache=self._compiled,
+        )
+        elapsed = time.perf_counter() - start
+        settings = dict(
+            attrition=self.attrition, covariates=self.covariates, priors=self.priors,
+            weighted=self.person_weights is not None, baseline_wave=self.baseline_wave,
+            draws=draws, tune=tune, chains=chains, sampler=sampler,
+        )
+        result = IndicatorResults(
+            idata=idata, model=self, sampler=sampler, fit_seconds=elapsed,
+            provenance=make_provenance(
+                random_seed=random_seed, data=self.panel.to_long(include_missing=False),
+                settings=settings,
+            ),
+        )
+        warn_if_unreliable(result.diagnostics_summary, stacklevel=3)
+        return result
+
+    def prior_predictive(self, *, draws: int = 500, random_seed: int | None = None):
+        """Prior predictive check: what the priors imply before seeing the answers.
+
+        Returns a table with the 5%, 50% and 95% prior quantiles of (a) the % "yes" per group and
+        wave averaged over indicators and persons, and (b) the overall beneficial effect in
+        percentage points. Sensible priors put the prevalences over most of 0-100% without
+        piling up at 0 and 100, and the effect within +/- 100 points with most mass well inside.
+        """
+        import warnings as _warnings
+
+        import pandas as pd
+        import pymc as pm
+
+        with self.model, _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            prior = pm.sample_prior_predictive(
+                draws=draws, random_seed=random_seed,
+                var_names=["cell_logit", "person_offset", "effect"],
+            ).prior
+        F = prior["cell_logit"].values.reshape((-1,) + prior["cell_logit"].shape[2:])
+        off = prior["person_offset"].values.reshape((-1,) + prior["person_offset"].shape[2:])
+        from mirabal_stats.bayes.posterior_summaries import person_probabilities
+
+        arr = self.design.arrays
+        rows = []
+        probs = person_probabilities(F, off, self.design)  # (draws, n, K, T)
+        for gi, label in ((1, self.panel.treated), (0, self.panel.comparison)):
+            persons = arr.person_group == gi
+            for t, wave in enumerate(arr.waves):
+                pct = 100.0 * probs[:, persons, :, t].mean(axis=(1, 2))
+                q = np.quantile(pct, [0.05, 0.5, 0.95])
+                rows.append({"quantity": f"% yes, {label}, wave {wave}", "q05": q[0], "q50": q[1], "q95": q[2]})
+        from mirabal_stats.bayes.posterior_summaries import att_pp_draws
+
+        pp = att_pp_draws(F, off, prior["effect"].values.reshape(-1, arr.n_indicators), self.design)
+        overall = (pp * arr.benefit_sign[None, :]).mean(axis=1)
+        q = np.quantile(overall, [0.05, 0.5, 0.95])
+        rows.append({"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]})
+        return pd.DataFrame(rows).set_index("quantity")

@@ -1,0 +1,411 @@
+"""Results of an :class:`~mirabal_stats.bayes.IndicatorModel` fit: effects, prevalences, checks.
+
+Orientation conventions (also in docs/bayes.md):
+
+- ``effects(level="indicator")``: effect on the log-odds (or percentage points) of answering
+  "yes", as the data are coded, with ``benefit_sign`` beside it; ``prob_beneficial`` is the
+  posterior probability that the effect goes in the beneficial direction.
+- ``effects(level="measure" | "overall")``: the mean over the measure's (all) indicators of the
+  *beneficial* effects ``benefit_sign * effect`` (positive = the programme helps), so that
+  indicators where a fall is good and those where a rise is good can be averaged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mirabal_stats._results import check_ci_level
+from mirabal_stats.bayes.posterior_summaries import (
+    att_pp_draws,
+    delta_adjusted_att,
+    person_probabilities,
+    replicate_prevalence,
+    thin_indices,
+)
+from mirabal_stats.bayes.results import BayesResults, draws_table, stack_draws
+from mirabal_stats.exceptions import SpecificationError
+
+__all__ = ["IndicatorResults"]
+
+_LEVELS = ("indicator", "measure", "overall")
+_SCALES = ("log_odds", "pp")
+
+
+class IndicatorResults(BayesResults):
+    """Posterior of an :class:`~mirabal_stats.bayes.IndicatorModel`.
+
+    Costly summaries on the percentage-point scale use at most ``max_draws`` evenly spaced
+    posterior draws (default 400): enough for a Monte-Carlo error well below the posterior SD.
+    """
+
+    max_draws = 400
+
+    def __init__(self, *, idata, model, **kwargs):
+        super().__init__(idata=idata, **kwargs)
+        self._model = model
+        self._pp_cache = None
+        monitored = [
+            "effect_overall_mean", "effect_measure_mean", "effect_measure_sd", "effect_sd",
+            "effect", "person_sd", "wave_sd",
+        ]
+        if model.design.covariate_names:
+            monitored += ["covariate_severity", "covariate_change"]
+        if model.attrition == "shared":
+            monitored += ["selection", "response_group"]
+        self._monitored = tuple(monitored)
+
+    @property
+    def model(self):
+        """The :class:`IndicatorModel` that was fitted."""
+        return self._model
+
+    # ------------------------------------------------------------------ draws
+    def _draws(self, name: str) -> np.ndarray:
+        return stack_draws(self._idata, name)
+
+    def _thinned(self):
+        idx = thin_indices(self.n_draws, self.max_draws)
+        return self._draws("cell_logit")[idx], self._draws("person_offset")[idx], self._draws("effect")[idx]
+
+    def _pp_draws(self) -> np.ndarray:
+        if self._pp_cache is None:
+            F, off, effect = self._thinned()
+            self._pp_cache = att_pp_draws(F, off, effect, self._model.design)
+        return self._pp_cache
+
+    def _parameter_draws(self):
+        arr = self._model.design.arrays
+        blocks, labels, keys = [], [], []
+
+        def add(name, label_fn, index=None):
+            values = self._draws(name)
+            if values.ndim == 1:
+                blocks.append(values[:, None])
+                labels.append(label_fn(None))
+                keys.append(name)
+            else:
+                for j, lab in enumerate(index):
+                    blocks.append(values[:, j][:, None])
+                    labels.append(label_fn(lab))
+                    keys.append(f"{name}[{lab}]")
+
+        add("effect_overall_mean", lambda _: "effect_overall_mean")
+        add("effect_measure_mean", lambda m: f"effect_measure_mean[{m}]", arr.measures)
+        add("effect_measure_sd", lambda _: "effect_measure_sd")
+        add("effect_sd", lambda _: "effect_sd")
+        add("effect", lambda k: f"effect[{k}]", arr.indicators)
+        add("person_sd", lambda _: "person_sd")
+        add("wave_sd", lambda _: "wave_sd")
+        names = self._model.design.covariate_names
+        if names:
+            add("covariate_severity", lambda c: f"covariate_severity[{c}]", names)
+            add("covariate_change", lambda c: f"covariate_change[{c}]", names)
+        if self._model.attrition == "shared":
+            add("selection", lambda _: "selection")
+            add("response_group", lambda _: "response_group")
+        return np.hstack(blocks), labels, keys
+
+    # ------------------------------------------------------------------ effects
+    def effects(self, *, level: str = "indicator", scale: str = "log_odds", ci_level: float = 0.9) -> pd.DataFrame:
+        """Programme effects per indicator, per measure or overall.
+
+        Parameters
+        ----------
+        level : {"indicator", "measure", "overall"}
+            Indicator rows are on the "yes" scale; measure and overall rows average the
+            beneficial effects of their indicators (positive = improvement).
+        scale : {"log_odds", "pp"}
+            ``"log_odds"``: the difference-in-differences coefficient ``d_k`` (conditional on
+            the person). ``"pp"``: effect on the treated in percentage points, averaging the
+            change in P(yes) over every intervention person's posterior person effect and the
+            post-baseline waves (population-averaged; see
+            :func:`~mirabal_stats.bayes.posterior_summaries.att_pp_draws`).
+        ci_level : float, default 0.9
+            Level of the equal-tailed posterior interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``estimate, std_error, lower, upper, ci_level, median, prob_beneficial`` plus
+            ``measure``/``benefit_sign`` (indicator level), ``scale`` and ``orientation``.
+        """
+        if level not in _LEVELS:
+            raise SpecificationError(f"level must be one of {_LEVELS}, got {level!r}.")
+        if scale not in _SCALES:
+            raise SpecificationError(f"scale must be one of {_SCALES}, got {scale!r}.")
+        check_ci_level(ci_level)
+        arr = self._model.design.arrays
+        benefit = arr.benefit_sign.astype(float)
+        draws = self._draws("effect") if scale == "log_odds" else self._pp_draws()
+        beneficial = draws * benefit[None, :]
+        if level == "indicator":
+            table = draws_table(draws, index=pd.Index(arr.indicators, name="indicator"), ci_level=ci_level)
+            table["prob_beneficial"] = (beneficial > 0).mean(axis=0)
+            table.insert(0, "measure", [arr.measures[m] for m in arr.indicator_measure])
+            table["benefit_sign"] = arr.benefit_sign.astype(int)
+            orientation = "yes"
+        elif level == "measure":
+            means = np.column_stack([
+                beneficial[:, arr.indicator_measure == m].mean(axis=1) for m in range(arr.n_measures)
+            ])
+            table = draws_table(means, index=pd.Index(arr.measures, name="measure"), ci_level=ci_level,
+                                prob_positive=True)
+            table["n_indicators"] = np.bincount(arr.indicator_measure, minlength=arr.n_measures)
+            orientation = "beneficial"
+        else:
+            table = draws_table(beneficial.mean(axis=1), index=pd.Index(["overall"], name="level"),
+                                ci_level=ci_level, prob_positive=True)
+            orientation = "beneficial"
+        table["scale"] = scale
+        table["orientation"] = orientation
+        return table
+
+    # ------------------------------------------------------------------ prevalence
+    def prevalence(self, *, ci_level: float = 0.9) -> pd.DataFrame:
+        """Model-implied % "yes" per group x wave x indicator beside the observed % and its n.
+
+        ``model_pct`` averages P(yes) over *all* persons of the group (including those who did
+        not answer at that wave), each with their posterior person effect: the prevalence had
+        everyone answered, under the model's missingness assumption. ``observed_pct`` is among
+        those who answered. They differ where dropout is selective.
+        """
+        level = check_ci_level(ci_level)
+        arr = self._model.design.arrays
+        F, off, _ = self._thinned()
+        probs = person_probabilities(F, off, self._model.design)  # (D, n, K, T)
+        obs = self._model.panel.prevalence_table().set_index(["indicator", "group", "wave"])
+        rows = []
+        tail = (1 - level) / 2
+        for gi, label in ((1, self._model.panel.treated), (0, self._model.panel.comparison)):
+            persons = arr.person_group == gi
+            pct = 100.0 * probs[:, persons].mean(axis=1)  # (D, K, T)
+            mean = pct.mean(axis=0)
+            lo, hi = np.quantile(pct, [tail, 1 - tail], axis=0)
+            for k, ind in enumerate(arr.indicators):
+                for t, wave in enumerate(arr.waves):
+                    o = obs.loc[(ind, label, wave)]
+                    rows.append({
+                        "indicator": ind, "measure": arr.measures[arr.indicator_measure[k]],
+                        "group": label, "wave": wave, "model_pct": mean[k, t],
+                        "lower": lo[k, t], "upper": hi[k, t], "ci_level": level,
+                        "observed_pct": o["pct_yes"], "n": int(o["n"]),
+                    })
+        return pd.DataFrame(rows)
+
+    def ppc_prevalence(self, *, by: str = "group_wave", ci_level: float = 0.9, random_seed: int = 0) -> pd.DataFrame:
+        """Posterior predictive check of the observed % "yes".
+
+        Answers are replicated from the posterior at the observed cells; the replicated % "yes"
+        is compared with the observed one, per group x wave (``by="group_wave"``, averaging the
+        indicators' percentages) or per group x wave x indicator (``by="indicator"``).
+        ``p_value`` is the posterior predictive P(replicated >= observed); values near 0 or 1
+        flag misfit.
+        """
+        if by not in ("group_wave", "indicator"):
+            raise SpecificationError(f"by must be 'group_wave' or 'indicator', got {by!r}.")
+        level = check_ci_level(ci_level)
+        arr = self._model.design.arrays
+        design = self._model.design
+        F, off, _ = self._thinned()
+        rng = np.random.default_rng(random_seed)
+        rep = replicate_prevalence(F, off, design, rng)  # (D, 2, T, K)
+        K, T = arr.n_indicators, arr.n_waves
+        key = (arr.group.astype(np.int64) * T + arr.wave) * K + arr.indicator
+        n = np.bincount(key, minlength=2 * T * K).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed = (100.0 * np.bincount(key, weights=arr.response, minlength=2 * T * K) / n).reshape(2, T, K)
+        tail = (1 - level) / 2
+        labels = {0: self._model.panel.comparison, 1: self._model.panel.treated}
+        rows = []
+        for gi in (1, 0):
+            for t, wave in enumerate(arr.waves):
+                if by == "group_wave":
+                    valid = np.isfinite(observed[gi, t])
+                    if not valid.any():
+                        continue
+                    r = np.nanmean(rep[:, gi, t, valid], axis=1)
+                    o = float(np.mean(observed[gi, t, valid]))
+                    rows.append(self._ppc_row(labels[gi], wave, None, o, r, tail, level))
+                else:
+                    for k, ind in enumerate(arr.indicators):
+                        if not np.isfinite(observed[gi, t, k]):
+                            continue
+                        rows.append(self._ppc_row(labels[gi], wave, ind, observed[gi, t, k], rep[:, gi, t, k], tail, level))
+        table = pd.DataFrame(rows)
+        if by == "group_wave":
+            table = table.drop(columns="indicator")
+        return table
+
+    @staticmethod
+    def _ppc_row(group, wave, indicator, observed, rep, tail, level):
+        return {
+            "group": group, "wave": wave, "indicator": indicator, "observed_pct": observed,
+            "replicated_pct": float(rep.mean()), "lower": float(np.quantile(rep, tail)),
+            "upper": float(np.quantile(rep, 1 - tail)), "ci_level": level,
+            "p_value": float((rep >= observed).mean()),
+        }
+
+    # ------------------------------------------------------------------ sensitivity
+    def delta_adjustment(self, *, deltas=None, level: str = "overall", ci_level: float = 0.9) -> pd.DataFrame:
+        """Delta-adjustment (tipping-point) sensitivity analysis for MNAR dropout.
+
+        Missing post-baseline answers of the intervention group are assumed worse than the
+        model predicts by ``delta`` on the log-odds scale (harmful direction), observed answers
+        are kept, and the beneficial effect on the treated (percentage points) is recomputed for
+        every posterior draw. The *tipping point* is the smallest ``delta`` at which the lower
+        end of the interval reaches zero (the effect is no longer clearly beneficial), by linear
+        interpolation on the grid; ``inf`` if it is never reached.
+
+        Parameters
+        ----------
+        deltas : array-like, optional
+            Grid of shifts (default 0, 0.25, ..., 4).
+        level : {"overall", "measure"}
+        ci_level : float, default 0.9
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per delta (and measure): ``delta, estimate, std_error, lower, upper,
+            ci_level, prob_beneficial``; ``frame.attrs["tipping_point"]`` maps each name to its
+            tipping point.
+
+        References
+        ----------
+        Carpenter, J. R., Roger, J. H. & Kenward, M. G. (2013). Analysis of longitudinal trials
+        with protocol deviation: a framework for relevant, accessible assumptions, and inference
+        via multiple imputation. *J Biopharm Stat* 23(6):1352-1371.
+        doi:10.1080/10543406.2013.834911
+        """
+        if level not in ("overall", "measure"):
+            raise SpecificationError(f"level must be 'overall' or 'measure', got {level!r}.")
+        check_ci_level(ci_level)
+        deltas = np.arange(0.0, 4.01, 0.25) if deltas is None else np.asarray(deltas, dtype=float)
+        if deltas.ndim != 1 or deltas.size == 0 or np.any(deltas < 0):
+            raise SpecificationError("deltas must be a non-empty 1-d grid of non-negative shifts.")
+        deltas = np.sort(deltas)
+        arr = self._model.design.arrays
+        F, off, effect = self._thinned()
+        adjusted = delta_adjusted_att(F, off, effect, self._model.design, deltas)  # (J, D, K)
+        groups = {"overall": np.ones(arr.n_indicators, bool)} if level == "overall" else {
+            m: arr.indicator_measure == j for j, m in enumerate(arr.measures)
+        }
+        frames, tipping = [], {}
+        for name, mask in groups.items():
+            draws = adjusted[:, :, mask].mean(axis=2).T  # (D, J)
+            table = draws_table(draws, index=pd.Index(deltas, name="delta"), ci_level=ci_level, prob_positive=True)
+            table.insert(0, "name", name)
+            frames.append(table.reset_index())
+            tipping[name] = _crossing(deltas, table["lower"].to_numpy())
+        out = pd.concat(frames, ignore_index=True)
+        out.attrs["tipping_point"] = tipping
+        return out
+
+    # ------------------------------------------------------------------ plots
+    def plot_prevalence(self, *, indicators=None, ci_level: float = 0.9, ax=None):
+        """Model-implied % "yes" by wave per group (lines, bands) with the observed % (points).
+
+        Returns the matplotlib ``Figure``. ``indicators`` chooses which (default: the first 6).
+        """
+        import matplotlib.pyplot as plt
+
+        table = self.prevalence(ci_level=ci_level)
+        arr = self._model.design.arrays
+        chosen = list(indicators) if indicators is not None else list(arr.indicators[:6])
+        ncol = min(3, len(chosen))
+        nrow = int(np.ceil(len(chosen) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False, sharey=True)
+        x = np.arange(arr.n_waves)
+        for ax_, ind in zip(axes.ravel(), chosen):
+            for label, colour in ((self._model.panel.treated, "C0"), (self._model.panel.comparison, "C1")):
+                block = table[(table["indicator"] == ind) & (table["group"] == label)]
+                ax_.plot(x, block["model_pct"], color=colour, label=f"{label} (model)")
+                ax_.fill_between(x, block["lower"], block["upper"], color=colour, alpha=0.2)
+                ax_.scatter(x, block["observed_pct"], color=colour, marker="o", s=15)
+            ax_.set_title(str(ind), fontsize=9)
+            ax_.set_xticks(x, [str(w) for w in arr.waves])
+            ax_.set_ylim(0, 100)
+        for ax_ in axes.ravel()[len(chosen):]:
+            ax_.set_visible(False)
+        axes[0, 0].set_ylabel('% "yes"')
+        axes[0, 0].legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+    def plot_effects(self, *, scale: str = "log_odds", ci_level: float = 0.9):
+        """Forest plot of the beneficial indicator effects grouped by measure, with measure means.
+
+        Returns the matplotlib ``Figure``.
+        """
+        import matplotlib.pyplot as plt
+
+        ind = self.effects(level="indicator", scale=scale, ci_level=ci_level)
+        meas = self.effects(level="measure", scale=scale, ci_level=ci_level)
+        rows, labels, styles = [], [], []
+        for m in meas.index:
+            rows.append(meas.loc[m, ["estimate", "lower", "upper"]].to_numpy(float))
+            labels.append(f"{m} (measure mean)")
+            styles.append("measure")
+            block = ind[ind["measure"] == m]
+            for k, r in block.iterrows():
+                b = r["benefit_sign"]
+                lo, hi = sorted((b * r["lower"], b * r["upper"]))
+                rows.append(np.array([b * r["estimate"], lo, hi]))
+                labels.append(f"  {k}")
+                styles.append("indicator")
+        rows = np.array(rows)
+        fig, ax = plt.subplots(figsize=(7, 0.25 * len(rows) + 1))
+        y = np.arange(len(rows))[::-1]
+        for yi, r, st in zip(y, rows, styles):
+            colour = "black" if st == "measure" else "C0"
+            ax.plot([r[1], r[2]], [yi, yi], color=colour, lw=2 if st == "measure" else 1)
+            ax.plot(r[0], yi, "D" if st == "measure" else "o", color=colour, ms=5 if st == "measure" else 3)
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_yticks(y, labels, fontsize=7)
+        unit = "log-odds" if scale == "log_odds" else "percentage points"
+        ax.set_xlabel(f"beneficial effect ({unit}; {round(100 * ci_level)}% interval); right = improvement")
+        fig.tight_layout()
+        return fig
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, *, ci_level: float = 0.9) -> str:
+        """The headline in words an evaluator could paste, then the measure table."""
+        pct = round(100 * ci_level)
+        overall_pp = self.effects(level="overall", scale="pp", ci_level=ci_level).iloc[0]
+        overall_lo = self.effects(level="overall", scale="log_odds", ci_level=ci_level).iloc[0]
+        meas = self.effects(level="measure", scale="pp", ci_level=ci_level)
+        arr = self._model.design.arrays
+        panel = self._model.panel
+        lines = [
+            f"Across {arr.n_indicators} indicators in {arr.n_measures} measures, the "
+            f"{panel.treated} group improved by {overall_pp['estimate']:.1f} percentage points more "
+            f"than the {panel.comparison} group on average ({pct}% credible interval "
+            f"{overall_pp['lower']:.1f} to {overall_pp['upper']:.1f}; on the log-odds scale "
+            f"{overall_lo['estimate']:.2f}, {overall_lo['lower']:.2f} to {overall_lo['upper']:.2f}). "
+            f"The posterior probability that the programme effect is beneficial overall is "
+            f"{overall_pp['prob_beneficial']:.2f}.",
+            f"Model: Bayesian difference in differences with a person random intercept, "
+            f"{arr.n_persons} persons, {arr.n_waves} waves, {arr.n_obs} answers; attrition "
+            f"handled as {'missing at random given the model' if self._model.attrition == 'mar' else 'a shared-parameter (MNAR) selection model'}"
+            f"{'; covariates ' + ', '.join(self._model.covariates) if self._model.covariates else ''}.",
+            "Beneficial change by measure (percentage points, positive = improvement):",
+        ]
+        for m, r in meas.iterrows():
+            lines.append(
+                f"  {m}: {r['estimate']:+.1f} ({r['lower']:+.1f} to {r['upper']:+.1f}), "
+                f"P(beneficial) = {r['prob_beneficial']:.2f}"
+            )
+        lines.append(self._diagnostics_sentence())
+        return "\n".join(lines)
+
+
+def _crossing(x: np.ndarray, y: np.ndarray) -> float:
+    """First x where y falls to <= 0, linearly interpolated; inf if never; x[0] if already."""
+    if y[0] <= 0:
+        return float(x[0])
+    below = np.flatnonzero(y <= 0)
+    if below.size == 0:
+        return float("inf")
+    j = below[0]
+    return float(x[j - 1] + (x[j] - x[j - 1]) * y[j - 1] / (y[j - 1] - y[j]))

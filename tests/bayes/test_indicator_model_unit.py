@@ -1,0 +1,136 @@
+"""IndicatorModel without sampling: likelihood vs an independent numpy/scipy computation,
+gradient vs finite differences, printing, and the errors for bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+from scipy.special import expit
+
+from mirabal_stats.bayes import IndicatorModel
+from mirabal_stats.bayes.indicator_results import _crossing
+from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
+
+from .conftest import make_long, make_panel
+
+
+def _random_point(model, rng):
+    point = model.model.initial_point()
+    return {k: rng.normal(scale=0.7, size=np.shape(v)) for k, v in point.items()}
+
+
+def test_loglik_matches_independent_numpy(small_panel, rng):
+    """The model's log-likelihood term equals a computation from the long table and the
+    documented linear predictor, with parameters read off the model's deterministics."""
+    model = IndicatorModel(small_panel, covariates=["age"])
+    at = _random_point(model, rng)
+    m = model.model
+    fn = m.compile_fn(m.replace_rvs_by_values(
+        [m["intercept"], m["wave_measure"], m["wave_sd"], m["wave_raw"], m["group_diff"],
+         m["effect"], m["severity"], m["covariate_change"]] + [p for p in m.potentials]),
+        inputs=m.value_vars, on_unused_input="ignore",
+    )
+    a, W, tau_w, eps, c, d, u, gamma, loglik = fn(at)
+    long = small_panel.to_long(include_missing=False)
+    base = small_panel.baseline().set_index("person")
+    inds = list(small_panel.indicators)
+    k = long["indicator"].map({x: i for i, x in enumerate(inds)}).to_numpy()
+    benefit = small_panel.benefit_sign.reindex(inds).to_numpy(float)[k]
+    measure = long["measure"].map({"m1": 0, "m2": 1}).to_numpy()
+    t = long["wave"].to_numpy() - 1
+    g = (long["group"] == "programme").to_numpy(float)
+    post = (t > 0).astype(float)
+    person = long["person"].map({p: i for i, p in enumerate(small_panel.persons)}).to_numpy()
+    age = base.loc[list(small_panel.persons), "age"].to_numpy(float)
+    age_std = (age - age.mean()) / age.std()
+    # wave effect: zero at baseline, b_k * (W[m, t] + tau_w * eps[k, t]) otherwise
+    wave = np.where(t > 0, benefit * (W[measure, np.maximum(t - 1, 0)] + tau_w * eps[k, np.maximum(t - 1, 0)]), 0.0)
+    eta = (a[k] + wave + c[k] * g + d[k] * g * post
+           - benefit * (u[person] - post * gamma[0] * age_std[person]))
+    expected = stats.bernoulli.logpmf(long["response"].to_numpy(), expit(eta)).sum()
+    assert float(loglik) == pytest.approx(expected, rel=1e-8)
+
+
+def test_gradient_matches_finite_differences(small_panel, rng):
+    model = IndicatorModel(small_panel, covariates=["age"], attrition="shared")
+    m = model.model
+    logp, dlogp = m.compile_logp(), m.compile_dlogp()
+    at = _random_point(model, rng)
+    order = [v.name for v in m.value_vars]
+    shapes = [np.shape(at[n]) for n in order]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unpack(vec):
+        parts = np.split(vec, np.cumsum(sizes)[:-1])
+        return {n: p.reshape(s) for n, p, s in zip(order, parts, shapes)}
+
+    vec = np.concatenate([np.ravel(at[n]) for n in order])
+    numeric = optimize.approx_fprime(vec, lambda v: float(logp(unpack(v))), 1e-6)
+    np.testing.assert_allclose(dlogp(unpack(vec)), numeric, rtol=1e-4, atol=1e-4)
+
+
+def test_print_shows_likelihood_priors_and_counts(small_panel):
+    text = str(IndicatorModel(small_panel, attrition="shared", priors={"person_sd": ("halfnormal", 1)}))
+    assert "Bernoulli(logit^-1(a_k + w[k,t] + c_k g_i + d_k g_i post_t" in text
+    assert "shared-parameter selection model" in text
+    assert "person_sd            ~ HalfNormal(1)" in text
+    n_obs = small_panel.n_observed
+    assert f"data: {n_obs} observed answers, 24 persons (programme: 12, control: 12), 3 waves" in text
+    assert "selection            ~ Normal(0, 1)" in text
+
+
+def test_one_wave_panel_is_rejected(rng):
+    long = make_long(rng, n_waves=1)
+    with pytest.raises(SpecificationError, match="single wave"):
+        IndicatorModel(make_panel(long))
+
+
+def test_invariant_indicator_is_reported_then_dropped_if_allowed(rng):
+    long = make_long(rng)
+    long.loc[long["indicator"] == "ind2", "response"] = 0.0
+    panel = make_panel(long)
+    with pytest.raises(SpecificationError, match=r"1 indicator\(s\) have no variation.*\['ind2'\]"):
+        IndicatorModel(panel)
+    with pytest.warns(RowsExcludedWarning, match=r"Dropped 1 indicator\(s\).*\['ind2'\]"):
+        model = IndicatorModel(panel, drop_invariant=True)
+    assert model.arrays.indicators == ("ind0", "ind1", "ind3")
+
+
+def test_group_without_post_answers_is_rejected(rng):
+    panel = make_panel(make_long(rng, treated_post=False))
+    with pytest.raises(SpecificationError, match="Group 'programme' has no answers after the baseline wave"):
+        IndicatorModel(panel)
+
+
+def test_option_errors(small_panel):
+    with pytest.raises(SpecificationError, match="attrition must be 'mar' or 'shared'"):
+        IndicatorModel(small_panel, attrition="mnar")
+    with pytest.raises(SpecificationError, match=r"covariates \['income'\] are not covariates"):
+        IndicatorModel(small_panel, covariates=["income"])
+    with pytest.raises(SpecificationError, match="weights has 3 values but the panel has 24 persons"):
+        IndicatorModel(small_panel, weights=np.ones(3))
+    with pytest.raises(SpecificationError, match="Unknown prior role 'sigma'"):
+        IndicatorModel(small_panel, priors={"sigma": ("halfnormal", 1)})
+
+
+def test_weights_enter_as_pseudo_likelihood(small_panel, rng):
+    """With all weights equal the weighted pseudo-likelihood equals the ordinary one; doubling
+    one person's weight adds exactly that person's log-likelihood once more (after mean-1
+    normalisation)."""
+    plain = IndicatorModel(small_panel)
+    equal = IndicatorModel(small_panel, weights=pd.Series(3.0, index=list(small_panel.persons)))
+    at = _random_point(plain, rng)
+    f_plain = plain.model.compile_fn(
+        plain.model.replace_rvs_by_values(plain.model.potentials)[0],
+        inputs=plain.model.value_vars, on_unused_input="ignore")
+    f_equal = equal.model.compile_fn(
+        equal.model.replace_rvs_by_values(equal.model.potentials)[0],
+        inputs=equal.model.value_vars, on_unused_input="ignore")
+    assert float(f_equal(at)) == pytest.approx(float(f_plain(at)), rel=1e-10)
+
+
+def test_crossing_interpolates():
+    x = np.array([0.0, 1.0, 2.0])
+    assert _crossing(x, np.array([2.0, 1.0, -1.0])) == pytest.approx(1.5)
+    assert _crossing(x, np.array([2.0, 1.0, 0.5])) == np.inf
+    assert _crossing(x, np.array([-1.0, 1.0, 0.5])) == 0.0
