@@ -42,8 +42,9 @@ def _quiet_fit(fitter, method: str, *args, **kwargs):
         try:
             getattr(fitter, method)(*args, **kwargs)
         except ConvergenceError as err:
+            first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
             raise ConvergenceError(
-                f"lifelines {type(fitter).__name__} did not converge: {str(err).splitlines()[0]} "
+                f"lifelines {type(fitter).__name__} did not converge ({first}). "
                 "Check for a covariate that perfectly predicts the event or a group with no events."
             ) from err
     for w in caught:
@@ -79,17 +80,27 @@ def fit_aft(
     weights: str | None = None,
 ):
     """Weibull or log-logistic AFT model, right- or interval-censored (lower may be 0)."""
-    fitter = AFT_FITTERS[distribution]()
-    fitter._scipy_fit_method = _SCIPY_METHOD
-    if lower is not None:
+    def attempt(tight: bool):
+        fitter = AFT_FITTERS[distribution]()
+        if tight:
+            fitter._scipy_fit_method = _SCIPY_METHOD
+        options = _FIT_OPTIONS if tight else None
+        if lower is not None:
+            return _quiet_fit(
+                fitter, "fit_interval_censoring", frame, lower_bound_col=lower,
+                upper_bound_col=upper, weights_col=weights, fit_options=options,
+            )
         return _quiet_fit(
-            fitter, "fit_interval_censoring", frame, lower_bound_col=lower, upper_bound_col=upper,
-            weights_col=weights, fit_options=_FIT_OPTIONS,
+            fitter, "fit", frame, duration_col=duration, event_col=event, weights_col=weights,
+            fit_options=options,
         )
-    return _quiet_fit(
-        fitter, "fit", frame, duration_col=duration, event_col=event, weights_col=weights,
-        fit_options=_FIT_OPTIONS,
-    )
+
+    try:
+        return attempt(tight=True)
+    except ConvergenceError:
+        # L-BFGS-B's line search can stop "ABNORMAL" at an optimum already reached (gradient
+        # ~1e-9) under these tolerances; lifelines' default minimiser then finishes the job.
+        return attempt(tight=False)
 
 
 def ph_test(fitter, frame: pd.DataFrame) -> pd.DataFrame:
