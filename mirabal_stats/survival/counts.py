@@ -145,7 +145,7 @@ def se_from_interval(lower: float, upper: float, *, ci_level: float = 0.95, log:
     Examples
     --------
     >>> round(float(se_from_interval(0.49, 1.28)["std_error"]), 4)   # Campbell review, official reports
-    0.2449
+    0.245
     """
     level = check_ci_level(ci_level)
     if not lower < upper or (log and lower <= 0):

@@ -95,7 +95,7 @@ def turnbull(lower, upper, weights=None, *, tol: float = 1e-10, max_iter: int = 
     >>> import numpy as np
     >>> curve = turnbull([0, 0, 3, 3], [3, 6, 6, np.inf])
     >>> np.round(curve.survival_at([3, 6]), 3).tolist()
-    [0.5, 0.25]
+    [0.667, 0.0]
     """
     lo = np.asarray(lower, dtype=float)
     hi = np.asarray(upper, dtype=float)
