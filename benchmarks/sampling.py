@@ -16,6 +16,8 @@ over the same parameters, divergences after warm-up, and the process's peak memo
 Variants:
 ``ours_nutpie``  kernel model (centred within-group person effects, non-centred indicator effects,
                  likelihood Op), nutpie on PyTensor's numba backend.
+``ours_nutpie_lowrank`` the same with nutpie's low-rank modified mass matrix (adapts to the
+                 posterior correlations between the group, wave and effect parameters).
 ``ours_pymc``    the same model with ``pm.sample`` (C backend; the Op's perform calls numba).
 ``default_pymc`` textbook model (all non-centred, per-answer gathers, pm.Bernoulli), ``pm.sample``.
 ``default_nutpie`` textbook model with nutpie.
@@ -35,7 +37,7 @@ from benchmarks._common import machine_description, peak_rss_mb, write_json
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import build_default_model, build_kernel_model
 
-VARIANTS = ("ours_nutpie", "ours_pymc", "default_pymc", "default_nutpie")
+VARIANTS = ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "default_pymc", "default_nutpie")
 EFFECTS = ("d", "mu_d")
 
 
@@ -81,7 +83,7 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             model = build_kernel_model(panel, implementation="numba")
         else:
             model = build_default_model(panel)
-        if variant.endswith("nutpie"):
+        if "nutpie" in variant:
             import nutpie
 
             compiled = nutpie.compile_pymc_model(model)
@@ -90,6 +92,7 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             idata = nutpie.sample(
                 compiled, draws=draws, tune=tune, chains=chains, seed=seed, cores=cores,
                 save_warmup=True, progress_bar=False,
+                low_rank_modified_mass_matrix=variant.endswith("lowrank"),
             )
         else:
             import pymc as pm
@@ -101,12 +104,11 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
                     draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
                     discard_tuned_samples=False, progressbar=False, compute_convergence_checks=False,
                 )
-            # pm.sample keeps warm-up draws in the posterior when discard_tuned_samples=False.
-            idata.posterior = idata.posterior.isel(draw=slice(tune, None))
-            idata.sample_stats = idata.sample_stats.isel(draw=slice(tune, None))
+            # With discard_tuned_samples=False the warm-up goes to warmup_* groups (counted
+            # in the gradient evaluations); posterior and sample_stats hold the draws only.
     t_end = time.perf_counter()
     wall = t_end - t0
-    if variant.endswith("pymc"):
+    if "nutpie" not in variant:
         n_grad = int(idata.sample_stats["n_steps"].sum()) + int(
             idata.warmup_sample_stats["n_steps"].sum()
         ) if "warmup_sample_stats" in idata.groups() else None
@@ -116,6 +118,22 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
     out.update(_summaries(idata, n_grad, wall))
     print(variant, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}, flush=True)
     return out
+
+
+def compute_ratios(v):
+    """ESS/s and ESS per gradient of each kernel variant over PyMC's default model."""
+    ratios = {}
+    for ours in ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc"):
+        if ours not in v or "default_pymc" not in v:
+            continue
+        suffix = "" if ours == "ours_nutpie" else "_" + ours.removeprefix("ours_")
+        for key in ("ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
+                    "ess_per_1000_grad_sigma"):
+            ratios[f"ratio_{key}_ours_over_default{suffix}"] = v[ours][key] / v["default_pymc"][key]
+        ratios[f"ratio_wall_default_over_ours{suffix}"] = (
+            v["default_pymc"]["wall_s_incl_compile"] / v[ours]["wall_s_incl_compile"]
+        )
+    return ratios
 
 
 def run(size, *, variants, draws, tune, chains, seed=20240607, cores=2):
@@ -131,18 +149,9 @@ def run(size, *, variants, draws, tune, chains, seed=20240607, cores=2):
         result["variants"][variant] = run_variant(
             variant, panel, draws=draws, tune=tune, chains=chains, seed=seed, cores=cores
         )
-    v = result["variants"]
-    ratios = {}
-    if "ours_nutpie" in v and "default_pymc" in v:
-        for key in ("ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
-                    "ess_per_1000_grad_sigma"):
-            ratios[f"ratio_{key}_ours_over_default"] = v["ours_nutpie"][key] / v["default_pymc"][key]
-        ratios["ratio_wall_default_over_ours"] = (
-            v["default_pymc"]["wall_s_incl_compile"] / v["ours_nutpie"]["wall_s_incl_compile"]
-        )
-    result["ratios"] = ratios
+    result["ratios"] = compute_ratios(result["variants"])
     result["peak_rss_mb"] = peak_rss_mb()
-    for k, r in ratios.items():
+    for k, r in result["ratios"].items():
         print(f"{size} {k:45s} {r:8.2f}", flush=True)
     return result
 
@@ -157,6 +166,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", default="ours_nutpie,default_pymc")
     parser.add_argument("--json", default=None)
     parser.add_argument("--smoke", action="store_true", help="XS, 2 x (50 + 50), kernel model only")
+    parser.add_argument("--append", action="store_true",
+                        help="add the variants to an existing --json with the same settings")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.smoke:
@@ -168,6 +179,18 @@ def main(argv=None) -> int:
             parser.error(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
         result = run(args.size, variants=variants, draws=args.draws, tune=args.tune,
                      chains=args.chains, cores=args.cores)
+    if args.json and args.append and os.path.exists(args.json):
+        import json
+
+        previous = json.loads(open(args.json).read())
+        same = all(previous[k] == result[k] for k in ("size", "draws", "tune", "chains", "seed"))
+        if not same:
+            raise SystemExit(f"{args.json} was run with other settings; not appending.")
+        previous["variants"].update(result["variants"])
+        previous["ratios"] = compute_ratios(previous["variants"])
+        previous["peak_rss_mb"] = max(previous["peak_rss_mb"], result["peak_rss_mb"])
+        previous["command"] += " ; " + result["command"]
+        result = previous
     if args.json:
         write_json(result, args.json)
     return 0
