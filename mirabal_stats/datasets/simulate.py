@@ -74,6 +74,9 @@ class MirabalTruth:
         SD of the person effect given the covariates.
     severity : pandas.Series
         Each person's latent severity ``u_i`` (index: person).
+    response : pandas.Series
+        Each person's deviation from the average programme effect (beneficial log-odds; zero for
+        comparison women and when ``response_sd=0``).
     reoffending : pandas.DataFrame
         Person-level reoffending data as an evaluator would have it, plus the truth:
         ``person, group, treated`` and the covariates; ``reoffend_time`` and ``reoffend_event``
@@ -99,6 +102,7 @@ class MirabalTruth:
     pp_att_by_wave: pd.DataFrame
     sigma_person: float
     severity: pd.Series
+    response: pd.Series
     reoffending: pd.DataFrame
     reoffending_hazard_ratio: float
     reoffending_survival: pd.DataFrame
@@ -223,6 +227,8 @@ def simulate_mirabal(
     sigma_person: float = 1.0,
     attrition: str = "mar",
     mnar_strength: float = 1.0,
+    mnar_driver: str = "severity",
+    response_sd: float = 0.0,
     item_missing: float = 0.02,
     reoffending_hazard_ratio: float = 0.6,
 ) -> tuple[IndicatorPanel, MirabalTruth]:
@@ -252,7 +258,16 @@ def simulate_mirabal(
         latent severity (``mnar_strength`` log-odds per SD); ``"mcar"``: on the survey only;
         ``"none"``: everybody answers every survey.
     mnar_strength : float, default 1.0
-        Log-odds of dropping out per SD of latent severity, used when ``attrition="mnar"``.
+        Log-odds of dropping out per SD of the MNAR driver, used when ``attrition="mnar"``.
+    mnar_driver : {"severity", "response"}, default "severity"
+        What informative dropout depends on. ``"severity"``: more severe cases drop out more
+        (everyone answers the first survey, so severity is well measured before anyone leaves and
+        a random-intercept model fitted under MAR is nearly unbiased). ``"response"``: intervention
+        women whose partners respond *less* to the programme drop out more, so the women still
+        answering overstate the programme effect (needs ``response_sd > 0``).
+    response_sd : float, default 0.0
+        SD of a person-specific programme response among intervention women (beneficial
+        log-odds, added to every indicator's effect at post waves). 0 means a common effect.
     item_missing : float, default 0.02
         Probability that an answered survey leaves one indicator blank (missing completely at
         random).
@@ -276,6 +291,15 @@ def simulate_mirabal(
     >>> float(truth.reoffending_hazard_ratio)
     0.6
     """
+    if mnar_driver not in {"severity", "response"}:
+        raise ValueError(f"mnar_driver must be 'severity' or 'response', got {mnar_driver!r}.")
+    if attrition == "mnar" and mnar_driver == "response" and response_sd <= 0:
+        raise ValueError(
+            "mnar_driver='response' needs a person-specific programme response: pass "
+            "response_sd > 0 (e.g. 0.8)."
+        )
+    if response_sd < 0:
+        raise ValueError(f"response_sd must be >= 0, got {response_sd!r}.")
     if attrition not in {"mar", "mnar", "mcar", "none"}:
         raise ValueError(
             f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}."
@@ -316,7 +340,12 @@ def simulate_mirabal(
         - b[None, :, None] * u[:, None, None]
         + b[None, :, None] * (trend[None, None, :] + change[:, None, None] * post[None, None, :])
     )
-    effect = d[None, :, None] * g[:, None, None] * post[None, None, :]
+    # Drawn only when asked for, so the default design keeps its random stream (and the bundled
+    # example its exact values).
+    response = response_sd * rng.standard_normal(n) * g if response_sd > 0 else np.zeros(n)
+    effect = (d[None, :, None] + b[None, :, None] * response[:, None, None]) * (
+        g[:, None, None] * post[None, None, :]
+    )
     p = expit(eta0 + effect)
     answers = (rng.random(p.shape) < p).astype(float)
 
@@ -334,8 +363,10 @@ def simulate_mirabal(
                     - 0.02 * (sample["age"].to_numpy() - 36.0)
                     + 0.4 * sample["separated"].to_numpy()
                 )
-            if attrition == "mnar":
+            if attrition == "mnar" and mnar_driver == "severity":
                 logit_h = logit_h + mnar_strength * severity_sd
+            elif attrition == "mnar":
+                logit_h = logit_h - mnar_strength * g * response / response_sd
             alive &= rng.random(n) >= expit(logit_h)
             responded[:, t] = alive
     blank = rng.random(answers.shape) < item_missing
@@ -440,6 +471,7 @@ def simulate_mirabal(
         pp_att_by_wave=pp_att_by_wave,
         sigma_person=float(sigma_person),
         severity=pd.Series(u, index=pd.Index(persons, name="person"), name="severity"),
+        response=pd.Series(response, index=pd.Index(persons, name="person"), name="response"),
         reoffending=reoffending,
         reoffending_hazard_ratio=float(reoffending_hazard_ratio),
         reoffending_survival=_true_survival(x_ref, u_ref, surv_params),
@@ -456,6 +488,8 @@ def simulate_mirabal(
             },
             "attrition": attrition,
             "mnar_strength": mnar_strength if attrition == "mnar" else 0.0,
+            "mnar_driver": mnar_driver if attrition == "mnar" else None,
+            "response_sd": response_sd,
             "item_missing": item_missing,
             "reoffending": surv_params,
         },

@@ -182,3 +182,25 @@ def test_bundled_example_loads():
     assert {"reoffend_time", "reoffend_event", "reoffend_lower", "reoffend_upper"} <= set(persons)
     truth = load_mirabal_truth()
     assert list(truth.index) == list(panel.indicators)
+
+
+def test_response_driven_dropout_removes_non_responders():
+    gaps = []
+    for seed in range(6):
+        panel, truth = simulate_mirabal(seed=seed, attrition="mnar", mnar_driver="response",
+                                        response_sd=1.5, mnar_strength=2.0,
+                                        indicators=["slapped_pushed"])
+        treated = panel.baseline().set_index("person")["treated"] == 1
+        last = panel.responded().iloc[:, -1][treated]
+        response = truth.response.reindex(last.index)
+        gaps.append(response[last].mean() - response[~last].mean())
+        assert (truth.response[~treated] == 0).all()
+    # Intervention women still answering at the end responded better to the programme.
+    assert np.mean(gaps) > 0.5
+
+
+def test_response_options_validated():
+    with pytest.raises(ValueError, match="needs a person-specific programme response"):
+        simulate_mirabal(seed=1, attrition="mnar", mnar_driver="response")
+    with pytest.raises(ValueError, match="mnar_driver must be"):
+        simulate_mirabal(seed=1, mnar_driver="mood")
