@@ -27,7 +27,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["logit_cells_value_and_grad", "logit_cells_value", "person_pointer"]
+__all__ = ["logit_cells_value_and_grad", "person_pointer"]
 
 
 # softplus(eta) = max(eta, 0) + log(1 + e) with e = exp(-|eta|) in (0, 1]. Calling log1p per
@@ -84,29 +84,6 @@ def logit_cells_value_and_grad(F, offset, cell, ptr, sign, y, dF, doff):
             dF[c] += r
             acc += s * r
         doff[p] = acc
-    return linear - (log_terms + math.log(prod))
-
-
-@numba.njit(nogil=True, cache=True, fastmath=False, boundscheck=False)
-def logit_cells_value(F, offset, cell, ptr, sign, y):
-    """Log-likelihood only (same layout as :func:`logit_cells_value_and_grad`)."""
-    linear = 0.0
-    log_terms = 0.0
-    prod = 1.0
-    in_chunk = 0
-    n_blocks = ptr.shape[0] - 1
-    for p in range(n_blocks):
-        o = offset[p]
-        for n in range(ptr[p], ptr[p + 1]):
-            eta = F[cell[n]] + float(sign[n]) * o
-            e = math.exp(-abs(eta))
-            linear += float(y[n]) * eta - (eta if eta >= 0.0 else 0.0)
-            prod *= 1.0 + e
-            in_chunk += 1
-            if in_chunk == _CHUNK:
-                log_terms += math.log(prod)
-                prod = 1.0
-                in_chunk = 0
     return linear - (log_terms + math.log(prod))
 
 

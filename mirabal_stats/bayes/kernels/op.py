@@ -16,6 +16,7 @@ constants would be frozen into the LLVM module (slow compiles and duplicated mem
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -30,6 +31,7 @@ from mirabal_stats.bayes.kernels._logit_cells import logit_cells_value_and_grad
 __all__ = ["LogitCellsLoglikOp", "logit_cells_loglik_op"]
 
 
+@functools.lru_cache(maxsize=1)
 def _kernel_version() -> int:
     """Hash of the kernel's source: PyTensor's on-disk numba cache is keyed on the Op's props plus
     this number, so an edited kernel must change it (a stale cached wrapper would otherwise keep
@@ -41,6 +43,7 @@ def _kernel_version() -> int:
 
     source = inspect.getsource(_logit_cells) + inspect.getsource(_numba_funcify_logit_cells)
     return int(hashlib.sha256(source.encode()).hexdigest()[:15], 16)
+
 
 _shared_counter = itertools.count()
 
