@@ -97,6 +97,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "enabled": Key(_BOOL, True, help="compare time to reoffending between groups"),
         "duration": Key(_STR, "duration", help="column of the person file: time to event or censoring"),
         "event": Key(_STR, "event", help="column of the person file: 1 = reoffended, 0 = censored"),
+        "lower": Key(_STR, None, help="optional column: last survey time without a reported reoffence"),
+        "upper": Key(_STR, None, help="optional column: first survey time with one (inf if none)"),
         "horizons": Key(_LIST, [6, 12], help="follow-up times for the share reoffended (and RMST)"),
         "time_unit": Key(_STR, "months", help="unit of the duration column, for labels"),
         "options": Key(_TABLE, {}, help="extra keyword options for compare_groups"),

@@ -340,9 +340,17 @@ def _survival(
             weighted = None
             if weights is not None:
                 weighted = compare(inputs.persons, weights=weights.weights.to_numpy(), **common)
+            reported = None
+            lower, upper = config.get("survival", "lower"), config.get("survival", "upper")
+            if lower and upper:
+                interval = {k: v for k, v in common.items() if k not in ("duration", "event")}
+                reported = compare(
+                    inputs.persons, lower=lower, upper=upper,
+                    weights=None if weights is None else weights.weights.to_numpy(), **interval,
+                )
             return survival_section(
                 crude, weighted, horizons=[float(h) for h in config.get("survival", "horizons")],
-                time_unit=config.get("survival", "time_unit"),
+                time_unit=config.get("survival", "time_unit"), reported=reported,
             )
         except MirabalError as err:
             return _failed(key, title, step, err)

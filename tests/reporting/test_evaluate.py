@@ -48,6 +48,8 @@ enabled = false
 [survival]
 duration = "reoffend_time"
 event = "reoffend_event"
+lower = "reoffend_lower"
+upper = "reoffend_upper"
 [sensitivity]
 mnar_odds_ratios = [1.0, 2.0]
 """
@@ -92,6 +94,22 @@ def test_every_visible_table_has_its_csv(written):
     for needed in ("attrition", "balance", "effects_measure_pp", "effects_indicator_or",
                    "hazard_ratio_weighted", "cumulative_incidence", "sensitivity", "prevalence"):
         assert needed in names
+
+
+def test_partner_reports_analysed_as_interval_censored(written, long_export):
+    _, files = written
+    hr = pd.read_csv(files.folder / "tables" / "hazard_ratio_reported.csv", index_col=0)
+    assert hr.index.tolist() == ["hazard ratio (Weibull, interval-censored)"]
+    assert 0 < hr["lower"].item() < hr["estimate"].item() < hr["upper"].item()
+    incidence = pd.read_csv(files.folder / "tables" / "cumulative_incidence_reported.csv")
+    # Turnbull share reported by 12 months lies between the naive shares that count only the
+    # reports made by then (a lower bound) and every event that happened by then (upper bound).
+    persons = pd.read_parquet(long_export / "persons.parquet")
+    at_12 = incidence.query("quantity == 'intervention' and horizon == 12")["estimate"].item()
+    treated = persons[persons["group"] == "intervention"]
+    reported_by_12 = (treated["reoffend_upper"] <= 12).mean()
+    assert reported_by_12 <= at_12 + 1e-9
+    assert "Turnbull" in files.html.read_text()
 
 
 def test_csv_numbers_match_the_panel(written, long_export):
