@@ -28,11 +28,12 @@ LIK_METHODS = (
 
 
 def _load(prefix):
+    """Results by size; for sampling also extra runs such as ``sampling_M_long_ours.json``."""
     out = {}
     for size in SIZE_ORDER:
-        path = RESULTS_DIR / f"{prefix}_{size}.json"
-        if path.exists():
-            out[size] = json.loads(path.read_text())
+        for path in sorted(RESULTS_DIR.glob(f"{prefix}_{size}*.json")):
+            key = size if path.stem == f"{prefix}_{size}" else path.stem.removeprefix(prefix + "_")
+            out[key] = json.loads(path.read_text())
     return out
 
 
@@ -44,6 +45,7 @@ def _fmt(x, digits=3):
 
 def likelihood_table(results) -> str:
     sizes = [s for s in SIZE_ORDER if s in results]
+    results = {s: results[s] for s in sizes}
     lines = ["| method | " + " | ".join(
         f"{s} ({results[s]['n_obs']:,} answers) ms" for s in sizes) + " |",
         "|---|" + "---|" * len(sizes)]
@@ -67,22 +69,23 @@ def likelihood_table(results) -> str:
 
 def sampling_table(results) -> str:
     lines = []
-    for s in SIZE_ORDER:
-        if s not in results:
-            continue
-        r = results[s]
+    for s, r in results.items():
         lines += [f"### {s}: {r['n_persons']:,} persons, {r['n_obs']:,} answers, "
                   f"{r['chains']} chains x ({r['tune']} tune + {r['draws']} draws), seed {r['seed']}",
                   "", f"Command: `{r['command']}`", ""]
         keys = ("wall_s_incl_compile", "compile_s", "gradient_evaluations", "min_bulk_ess_effects",
                 "bulk_ess_sigma", "ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
                 "ess_per_1000_grad_sigma", "max_rhat_effects_sigma", "divergences", "posterior_mean_sigma")
-        variants = list(r["variants"])
+        order = ("ours_nutpie_lowrank", "ours_nutpie", "ours_pymc", "default_pymc", "default_nutpie")
+        variants = [v for v in order if v in r["variants"]]
         lines += ["| quantity | " + " | ".join(variants) + " |", "|---|" + "---|" * len(variants)]
         for k in keys:
-            lines.append(f"| {k} | " + " | ".join(_fmt(r["variants"][v].get(k)) for v in variants) + " |")
-        for k, v in r.get("ratios", {}).items():
-            lines.append(f"| `{k}` | {_fmt(v)} |" + " |" * (len(variants) - 1))
+            digits = 4 if k.startswith("max_rhat") else 3
+            lines.append(f"| {k} | " + " | ".join(
+                _fmt(r["variants"][v].get(k), digits) for v in variants) + " |")
+        if r.get("ratios"):
+            lines += ["", "| ratio (kernel model over PyMC default) | value |", "|---|---|"]
+            lines += [f"| `{k}` | {_fmt(v)} |" for k, v in r["ratios"].items()]
         lines += ["", f"Peak memory: {r['peak_rss_mb']:.0f} MB; true sigma {r['truth']['sigma']}.", ""]
     return "\n".join(lines)
 
@@ -107,7 +110,7 @@ def plot_likelihood(results, path):
     ax.set_ylabel("ms per log-density + gradient")
     ax.set_title("One evaluation of the indicator model's log density and gradient")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return fig
