@@ -12,8 +12,8 @@ Linear predictor of person i, indicator k, wave t (log-odds of "yes"):
   programme on the log-odds of "yes";
 - ``b_k`` = benefit sign (+1 if more "yes" is good), ``s_k = -b_k``: the latent severity ``u_i``
   raises harmful answers and lowers positive ones;
-- ``u_i = e_i + x_i' lambda``: person effect ``e_i ~ Normal(0, sigma)`` centred within each group
-  (a ZeroSumNormal per group) plus baseline covariates;
+- ``u_i ~ Normal(x_i' lambda, sigma)``: latent severity, regressed on the baseline covariates
+  (centred parametrisation), constrained to sum to zero within each group;
 - ``x_i' gamma``: covariate-specific beneficial change after baseline (conditional parallel trends).
 
 Partial pooling of the beneficial effects ``delta_k = b_k d_k``:
@@ -30,7 +30,7 @@ import numpy as np
 
 from mirabal_stats._results import make_provenance
 from mirabal_stats.bayes.indicator_design import build_design, resolve_person_weights
-from mirabal_stats.bayes.priors import make_prior, merge_priors, prior_text
+from mirabal_stats.bayes.priors import centred_zero_sum_normal, make_prior, merge_priors, prior_text
 from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
 from mirabal_stats.exceptions import SpecificationError
 
@@ -52,6 +52,7 @@ DEFAULT_INDICATOR_PRIORS: dict[str, tuple] = {
     "covariate": ("normal", 0.0, 1.0),
     "attrition": ("normal", 0.0, 2.5),
     "selection": ("normal", 0.0, 1.0),
+    "programme_response_sd": ("halfnormal", 1.0),
 }
 _SUPPORTS = {
     k: ("positive" if v[0] in ("halfnormal", "exponential", "halfstudent_t") else "real")
@@ -84,9 +85,13 @@ class IndicatorModel:
     attrition : {"mar", "shared"}, default "mar"
         ``"mar"``: observed-data likelihood, valid if dropout is missing at random given the
         model (group, wave, covariates and observed answers). ``"shared"``: a shared-parameter
-        selection model; whether a person who answered wave t-1 answers wave t follows
-        ``logit = r_t + r_g g_i + x_i' rho + lambda u_i``, so dropout related to the latent
-        severity (MNAR) is modelled.
+        selection model. The answers get a person-specific programme response ``v_i`` (treated
+        persons, beneficial log-odds added to every indicator's effect after baseline,
+        ``v ~ Normal(0, programme_response_sd)`` summing to zero over the treated), and whether
+        a person who answered wave t-1 answers wave t follows
+        ``logit = r_t + r_g g_i + x_i' rho + lambda u_i + lambda_v v_i``, so dropout related to
+        the latent severity or to how much the person's situation responds to the programme
+        (MNAR) is modelled.
     priors : dict, optional
         Overrides of :data:`DEFAULT_INDICATOR_PRIORS` by role, each ``(family, *params)``.
     drop_invariant : bool, default False
@@ -96,10 +101,11 @@ class IndicatorModel:
     Notes
     -----
     Construction validates the panel and builds the PyMC model; nothing is sampled until
-    :meth:`fit`. The person effects are centred within each group, which removes the ridge
-    between the intercepts, the group differences and the mean person effect (measured in
-    ``docs/bayes.md``); the intercepts ``a_k`` and ``c_k`` then refer to a person of average
-    severity in the group, while ``d_k`` keeps its meaning.
+    :meth:`fit`. The severities ``u_i`` are sampled directly (centred parametrisation, with the
+    covariate effects a regression on them) and sum to zero within each group, which removes
+    the ridge between the intercepts, the group differences and the mean person effect
+    (measured in ``docs/bayes.md``); the intercepts ``a_k`` and ``c_k`` then refer to a person
+    of average severity in the group, while ``d_k`` keeps its meaning.
 
     References
     ----------
@@ -223,21 +229,39 @@ class IndicatorModel:
             )
             F = pm.Deterministic("cell_logit", F, dims=("indicator", "wave", "group"))
 
-            # Person effects centred (each person answers many cells) and summing to zero within
-            # each group (removes the intercept / group-difference / mean-person-effect ridge).
+            # Person severities, centred parametrisation (each person answers ~70-200 cells, so
+            # the data pin u_i down): the sampler moves u_i itself, and the covariate effects
+            # lambda are a regression on the well-determined u_i, u_i ~ Normal(x_i'lambda, sigma).
+            # Writing u = x'lambda + e instead (the previous form) makes lambda and e a ridge:
+            # moving lambda needs every e_i to move back (bulk ESS 117 for lambda on the bundled
+            # example, docs/bayes.md "Parametrisation"). u sums to zero within each group (the
+            # level covariates are centred within group, so x'lambda does too); this removes the
+            # ridge between the intercepts, the group differences and the mean person effect.
             sigma = make_prior("person_sd", pri["person_sd"])
-            e_t = pm.ZeroSumNormal("person_effect_treated", sigma=sigma, shape=len(d.treated_index))
-            e_c = pm.ZeroSumNormal("person_effect_comparison", sigma=sigma, shape=len(d.comparison_index))
             u = pt.zeros(n)
-            u = pt.set_subtensor(u[d.treated_index], e_t)
-            u = pt.set_subtensor(u[d.comparison_index], e_c)
-            change = pt.zeros(n)
+            lam = None
             if d.covariate_names:
                 lam = make_prior("covariate_severity", pri["covariate"], dims="covariate")
+            for label, index in (("treated", d.treated_index), ("comparison", d.comparison_index)):
+                mean = pt.dot(d.X_level[index], lam) if lam is not None else pt.zeros(len(index))
+                u_g = centred_zero_sum_normal(f"severity_{label}", mean, sigma, size=len(index))
+                u = pt.set_subtensor(u[index], u_g)
+            change = pt.zeros(n)
+            if d.covariate_names:
                 gam = make_prior("covariate_change", pri["covariate"], dims="covariate")
-                u = u + pt.dot(d.X_level, lam)
                 change = pt.dot(d.X_change, gam)
             u = pm.Deterministic("severity", u, dims="person")
+            v = None
+            if self.attrition == "shared":
+                # Person-specific programme response v_i of the treated (beneficial log-odds added
+                # to every indicator's effect after baseline), summing to zero over the treated so
+                # that d_k stays the effect of the sample's average response. Non-centred: its SD
+                # can be near zero (a common effect), where the centred form has a funnel.
+                tau_v = make_prior("programme_response_sd", pri["programme_response_sd"])
+                z_v = pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
+                v = pt.set_subtensor(pt.zeros(n)[d.treated_index], tau_v * z_v)
+                v = pm.Deterministic("programme_response", v, dims="person")
+                change = change + v
             # sign = s_k = -b_k, so s_k * (-change) = b_k * change: a beneficial change.
             offset = pm.Deterministic(
                 "person_offset", pt.stack([u, u - change], axis=1), dims=("person", "period")
@@ -255,8 +279,9 @@ class IndicatorModel:
                 r = make_prior("response_wave", pri["attrition"], dims="post_wave")
                 r_g = make_prior("response_group", pri["attrition"])
                 lam_sel = make_prior("selection", pri["selection"])
+                lam_v = make_prior("selection_response", pri["selection"])
                 R = r[:, None] + r_g * g[None, :]  # cell table (post wave, group)
-                resp_offset = lam_sel * u
+                resp_offset = lam_sel * u + lam_v * v
                 if d.covariate_names:
                     rho = make_prior("response_covariate", pri["covariate"], dims="covariate")
                     resp_offset = resp_offset + pt.dot(d.X_change, rho)
@@ -291,10 +316,12 @@ class IndicatorModel:
             "+ d_k g_i post_t + s_k (u_i - post_t x_i'gamma)))",
             "    d_k = benefit_k * delta_k; delta_k ~ Normal(mu_measure, effect_sd); "
             "mu_measure ~ Normal(mu, effect_measure_sd)",
-            "    u_i = e_i + x_i'lambda; e ~ ZeroSumNormal(person_sd) within each group",
+            "    u_i ~ Normal(x_i'lambda, person_sd), summing to zero within each group",
             f"  attrition: {self.attrition}"
             + (" (observed-data likelihood, MAR)" if self.attrition == "mar" else
-               " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho + lambda u)"),
+               " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho"
+               " + lambda u + lambda_v v;\n    programme response: + b_k v_i g_i post_t in the answers,"
+               " v ~ Normal(0, programme_response_sd) summing to zero over the treated)"),
             f"  weights: {'none' if self.person_weights is None else 'weighted pseudo-likelihood'}",
             f"  data: {arr.n_obs} observed answers, {arr.n_persons} persons ({self.panel.treated}: "
             f"{n_t}, {self.panel.comparison}: {n_c}), {arr.n_waves} waves (baseline "
@@ -302,7 +329,8 @@ class IndicatorModel:
             f"{arr.n_measures} measures, {len(self.design.covariate_names)} covariate columns",
             "  priors:",
         ]
-        used = [k for k in self.priors if k not in ("attrition", "selection") or self.attrition == "shared"]
+        shared_only = ("attrition", "selection", "programme_response_sd")
+        used = [k for k in self.priors if k not in shared_only or self.attrition == "shared"]
         if not self.design.covariate_names:
             used = [k for k in used if k != "covariate"]
         for role in used:
@@ -370,7 +398,8 @@ class IndicatorModel:
             _warnings.simplefilter("ignore")
             prior = pm.sample_prior_predictive(
                 draws=draws, random_seed=random_seed,
-                var_names=["cell_logit", "person_offset", "effect"],
+                var_names=["cell_logit", "person_offset", "effect"]
+                + (["programme_response"] if self.attrition == "shared" else []),
             ).prior
         F = prior["cell_logit"].values.reshape((-1,) + prior["cell_logit"].shape[2:])
         off = prior["person_offset"].values.reshape((-1,) + prior["person_offset"].shape[2:])
@@ -382,12 +411,19 @@ class IndicatorModel:
         for gi, label in ((1, self.panel.treated), (0, self.panel.comparison)):
             persons = arr.person_group == gi
             for t, wave in enumerate(arr.waves):
-                pct = 100.0 * probs[:, persons, :, t].mean(axis=(1, 2))
+                # probs[:, persons][..., t], not probs[:, persons, :, t]: mixing a boolean mask and an
+                # integer split by a slice moves the persons axis first (numpy advanced indexing).
+                pct = 100.0 * probs[:, persons][..., t].mean(axis=(1, 2))
                 q = np.quantile(pct, [0.05, 0.5, 0.95])
                 rows.append({"quantity": f"% yes, {label}, wave {wave}", "q05": q[0], "q50": q[1], "q95": q[2]})
         from mirabal_stats.bayes.posterior_summaries import att_pp_draws
 
-        pp = att_pp_draws(F, off, prior["effect"].values.reshape(-1, arr.n_indicators), self.design)
+        response = (
+            prior["programme_response"].values.reshape(-1, arr.n_persons)
+            if self.attrition == "shared" else None
+        )
+        pp = att_pp_draws(F, off, prior["effect"].values.reshape(-1, arr.n_indicators), self.design,
+                          response=response)
         overall = (pp * arr.benefit_sign[None, :]).mean(axis=1)
         q = np.quantile(overall, [0.05, 0.5, 0.95])
         rows.append({"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]})

@@ -52,7 +52,7 @@ class IndicatorResults(BayesResults):
         if model.design.covariate_names:
             monitored += ["covariate_severity", "covariate_change"]
         if model.attrition == "shared":
-            monitored += ["selection", "response_group"]
+            monitored += ["selection", "selection_response", "programme_response_sd", "response_group"]
         self._monitored = tuple(monitored)
 
     @property
@@ -68,10 +68,16 @@ class IndicatorResults(BayesResults):
         idx = thin_indices(self.n_draws, self.max_draws)
         return self._draws("cell_logit")[idx], self._draws("person_offset")[idx], self._draws("effect")[idx]
 
+    def _response_draws(self):
+        """Draws of the person-specific programme response (shared model), thinned; else None."""
+        if "programme_response" not in self._idata.posterior:
+            return None
+        return self._draws("programme_response")[thin_indices(self.n_draws, self.max_draws)]
+
     def _pp_draws(self) -> np.ndarray:
         if self._pp_cache is None:
             F, off, effect = self._thinned()
-            self._pp_cache = att_pp_draws(F, off, effect, self._model.design)
+            self._pp_cache = att_pp_draws(F, off, effect, self._model.design, response=self._response_draws())
         return self._pp_cache
 
     def _parameter_draws(self):
@@ -103,6 +109,8 @@ class IndicatorResults(BayesResults):
             add("covariate_change", lambda c: f"covariate_change[{c}]", names)
         if self._model.attrition == "shared":
             add("selection", lambda _: "selection")
+            add("selection_response", lambda _: "selection_response")
+            add("programme_response_sd", lambda _: "programme_response_sd")
             add("response_group", lambda _: "response_group")
         return np.hstack(blocks), labels, keys
 
@@ -287,7 +295,9 @@ class IndicatorResults(BayesResults):
         deltas = np.sort(deltas)
         arr = self._model.design.arrays
         F, off, effect = self._thinned()
-        adjusted = delta_adjusted_att(F, off, effect, self._model.design, deltas)  # (J, D, K)
+        adjusted = delta_adjusted_att(
+            F, off, effect, self._model.design, deltas, response=self._response_draws()
+        )  # (J, D, K)
         groups = {"overall": np.ones(arr.n_indicators, bool)} if level == "overall" else {
             m: arr.indicator_measure == j for j, m in enumerate(arr.measures)
         }

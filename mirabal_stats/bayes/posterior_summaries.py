@@ -54,14 +54,25 @@ def person_probabilities(F, off, design, persons=None, *, chunk: int = 50) -> np
     return np.concatenate(out, axis=0)
 
 
-def att_pp_draws(F, off, effect, design, *, chunk: int = 50) -> np.ndarray:
+def _programme_term(effect, response, design, sl, treated):
+    """Programme term of the linear predictor, (D, P, K, 1): d_k, plus b_k v_i when the model
+    has a person-specific programme response ``v`` (draws, persons)."""
+    term = effect[sl][:, None, :, None]
+    if response is not None:
+        b = design.arrays.benefit_sign.astype(float)
+        term = term + b[None, None, :, None] * response[sl][:, treated][:, :, None, None]
+    return term
+
+
+def att_pp_draws(F, off, effect, design, *, response=None, chunk: int = 50) -> np.ndarray:
     """Effect on the treated in percentage points of "yes", per draw and indicator.
 
     For every intervention person (including those who later dropped out) and post-baseline
-    wave, the difference between P(yes) with and without the programme term ``d_k``, each with
-    the person's own draw of the offset; averaged over persons and post waves. This marginalises
-    the person effects through their posterior (an ATT-style, population-averaged effect)
-    instead of plugging in a zero person effect.
+    wave, the difference between P(yes) with and without the programme term (``d_k``, plus
+    ``b_k v_i`` if ``response`` gives draws of a person-specific programme response ``v``), each
+    with the person's own draw of the offset; averaged over persons and post waves. This
+    marginalises the person effects through their posterior (an ATT-style, population-averaged
+    effect) instead of plugging in a zero person effect.
 
     Returns
     -------
@@ -74,7 +85,7 @@ def att_pp_draws(F, off, effect, design, *, chunk: int = 50) -> np.ndarray:
     for start in range(0, F.shape[0], chunk):
         sl = slice(start, start + chunk)
         eta = _eta(F[sl], off[sl], design, treated)[..., post]  # (D, P, K, Tpost)
-        d = effect[sl][:, None, :, None]
+        d = _programme_term(effect, response, design, sl, treated)
         diff = expit(eta) - expit(eta - d)
         out.append(100.0 * diff.mean(axis=(1, 3)))
     return np.concatenate(out, axis=0)
@@ -106,13 +117,14 @@ def replicate_prevalence(F, off, design, rng: np.random.Generator) -> np.ndarray
     return pct.reshape(F.shape[0], 2, T, K)
 
 
-def delta_adjusted_att(F, off, effect, design, deltas, *, chunk: int = 50) -> np.ndarray:
+def delta_adjusted_att(F, off, effect, design, deltas, *, response=None, chunk: int = 50) -> np.ndarray:
     """Beneficial effect on the treated (pp) after shifting missing intervention answers.
 
     For each draw and each ``delta``: the intervention group's post-baseline outcome is its
     observed answer where observed and, where missing (dropout or a blank), the model's P(yes)
     shifted by ``delta`` on the log-odds scale in the *harmful* direction (``-benefit_k * delta``);
-    the counterfactual without the programme is the model's P(yes) without ``d_k``. The
+    the counterfactual without the programme is the model's P(yes) without ``d_k`` (and without
+    ``b_k v_i`` when ``response`` is given). The
     difference is averaged over intervention persons and post waves and oriented so that
     positive = beneficial.
 
@@ -141,7 +153,7 @@ def delta_adjusted_att(F, off, effect, design, deltas, *, chunk: int = 50) -> np
     for start in range(0, F.shape[0], chunk):
         sl = slice(start, start + chunk)
         eta = _eta(F[sl], off[sl], design, treated)[..., post_codes]  # (D, P, K, Tp)
-        d = effect[sl][:, None, :, None]
+        d = _programme_term(effect, response, design, sl, treated)
         p0 = expit(eta - d).mean(axis=(1, 3))
         for j, delta in enumerate(deltas):
             p_missing = expit(eta - benefit[None, None, :, None] * delta)

@@ -27,7 +27,10 @@ from typing import Any
 
 from mirabal_stats.exceptions import SpecificationError
 
-__all__ = ["PRIOR_FAMILIES", "Prior", "check_prior", "merge_priors", "prior_text", "make_prior"]
+__all__ = [
+    "PRIOR_FAMILIES", "Prior", "check_prior", "merge_priors", "prior_text", "make_prior",
+    "centred_zero_sum_normal",
+]
 
 Prior = tuple
 
@@ -131,3 +134,37 @@ def make_prior(name: str, prior: tuple, *, dims: Any = None, shape: Any = None):
     if family == "exponential":
         return pm.Exponential(name, lam=p[0], **kwargs)
     raise SpecificationError(f"Unknown prior family {family!r}.")  # unreachable after check_prior
+
+
+def _zero_sum_normal_logp(value, mu, sigma):
+    # Density of a Normal(mu, sigma^2 I) vector restricted to the (n-1)-dimensional subspace of
+    # vectors summing to zero (value and mu both lie in it), in orthonormal coordinates of that
+    # subspace: PyMC's zero-sum transform is an isometry, so no Jacobian term is needed.
+    import numpy as np
+    import pytensor.tensor as pt
+
+    k = value.shape[-1] - 1
+    resid = value - mu
+    return -k * (pt.log(sigma) + 0.5 * np.log(2 * np.pi)) - pt.sum(resid**2, axis=-1) / (2 * sigma**2)
+
+
+def centred_zero_sum_normal(name: str, mu, sigma, *, size: int):
+    """Vector ``v ~ Normal(mu, sigma)`` constrained to sum to zero, sampled in its own coordinates.
+
+    ``mu`` must itself sum to zero (e.g. covariates centred within the group times their
+    coefficients). This is the *centred* form of ``mu + ZeroSumNormal(sigma)``: the sampler moves
+    ``v`` (through PyMC's zero-sum transform), and ``mu``'s coefficients are a regression on it,
+    which mixes better when the data determine each ``v_i`` well (Papaspiliopoulos, Roberts &
+    Skold 2007, doi:10.1214/088342307000000014). Forward sampling (prior predictive) draws
+    ``mu + ZeroSumNormal(sigma)``.
+    """
+    import pymc as pm
+    from pymc.distributions.transforms import ZeroSumTransform
+
+    def dist(mu_, sigma_, size_):
+        return mu_ + pm.ZeroSumNormal.dist(sigma=sigma_, shape=(size,))
+
+    return pm.CustomDist(
+        name, mu, sigma, dist=dist, logp=_zero_sum_normal_logp, signature="(n),()->(n)",
+        transform=ZeroSumTransform([-1]), shape=(size,),
+    )
