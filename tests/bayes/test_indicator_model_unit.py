@@ -19,10 +19,13 @@ def _random_point(model, rng):
     return {k: rng.normal(scale=0.7, size=np.shape(v)) for k, v in point.items()}
 
 
-def test_loglik_matches_independent_numpy(small_panel, rng):
+@pytest.mark.parametrize("centred_effects", [False, True])
+def test_loglik_matches_independent_numpy(small_panel, rng, centred_effects):
     """The model's log-likelihood term equals a computation from the long table and the
-    documented linear predictor, with parameters read off the model's deterministics."""
-    model = IndicatorModel(small_panel, covariates=["age"])
+    documented linear predictor, with parameters read off the model's deterministics (both
+    parametrisations of the indicator effects)."""
+    model = IndicatorModel(small_panel, covariates=["age"], centred_effects=centred_effects)
+    assert ("effect_raw" in model.model.named_vars) is not centred_effects
     at = _random_point(model, rng)
     m = model.model
     fn = m.compile_fn(m.replace_rvs_by_values(
