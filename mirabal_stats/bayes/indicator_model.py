@@ -367,7 +367,9 @@ class IndicatorModel:
     ):
         """Sample the posterior with NUTS; returns an :class:`~mirabal_stats.bayes.IndicatorResults`.
 
-        Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
+        Defaults: ``target_accept=0.9`` and, with nutpie, the low-rank modified mass matrix
+        (override either through ``sampler_kwargs``). Warns
+        (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
         an ESS < 400 or there are divergent transitions.
         """
         from mirabal_stats.bayes.indicator_results import IndicatorResults
@@ -375,6 +377,12 @@ class IndicatorModel:
         # target_accept 0.9: the measure-level scale (few measures) has a mild funnel that gave
         # occasional divergences at the usual 0.8 in the recovery fits (docs/bayes.md).
         kwargs = {"target_accept": 0.9, **dict(sampler_kwargs or {})}
+        if sampler == "nutpie":
+            # nutpie's low-rank modified mass matrix adapts to the correlation between the
+            # measure means and the effects they pool; on the bundled example (4 x 1000 draws)
+            # it raised the measure means' bulk ESS from 359-573 to 2018-3650 and brought every
+            # R-hat to <= 1.008 (docs/bayes.md, "Parametrisation").
+            kwargs.setdefault("low_rank_modified_mass_matrix", True)
         start = time.perf_counter()
         idata = sample_model(
             self.model, draws=draws, tune=tune, chains=chains, sampler=sampler,
