@@ -16,6 +16,7 @@ from mirabal_stats.data.validation import (
     check_no_duplicates,
     check_person_constant,
     order_waves,
+    plain_value,
     require_columns,
 )
 from mirabal_stats.exceptions import PanelValidationError
@@ -25,9 +26,6 @@ __all__ = ["IndicatorPanel"]
 _BENEFIT_CODES = {"decrease": -1, "increase": 1}
 _DEFAULT_MEASURE = "all indicators"
 
-
-def _plain(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class IndicatorPanel:
@@ -198,7 +196,7 @@ class IndicatorPanel:
             if unmapped:
                 raise PanelValidationError(
                     f"{len(unmapped)} indicator(s) have no measure in the measure mapping (e.g. "
-                    f"{_plain(unmapped[0])!r}). Add them to measure={{indicator: measure}}."
+                    f"{plain_value(unmapped[0])!r}). Add them to measure={{indicator: measure}}."
                 )
             indicator_measures = {k: measure[k] for k in indicators}
 
@@ -332,7 +330,7 @@ class IndicatorPanel:
         if never:
             raise PanelValidationError(
                 f"{len(never)} indicator(s) are never observed (every answer missing), e.g. "
-                f"{_plain(never[0])!r}. Remove them from the data (or from indicators=) or check "
+                f"{plain_value(never[0])!r}. Remove them from the data (or from indicators=) or check "
                 f"the '{response_column}' column."
             )
         person_group = person_table.set_index("person")["group"]
@@ -340,7 +338,7 @@ class IndicatorPanel:
         for label in (treated, comparison):
             if not (responders == label).any():
                 raise PanelValidationError(
-                    f"group {_plain(label)!r} has no person with an observed answer; an "
+                    f"group {plain_value(label)!r} has no person with an observed answer; an "
                     "evaluation needs responses from both groups. Check the group labels and "
                     "the response column."
                 )
@@ -453,8 +451,8 @@ class IndicatorPanel:
         counts = self._persons["group"].value_counts()
         return (
             f"IndicatorPanel(persons={self.n_persons} "
-            f"[{_plain(self._treated)}: {int(counts.get(self._treated, 0))}, "
-            f"{_plain(self._comparison)}: {int(counts.get(self._comparison, 0))}], "
+            f"[{plain_value(self._treated)}: {int(counts.get(self._treated, 0))}, "
+            f"{plain_value(self._comparison)}: {int(counts.get(self._comparison, 0))}], "
             f"waves={len(self._waves)}, indicators={len(self._indicators)}, "
             f"measures={len(self._measures)}, covariates={len(self._covariate_names)}, "
             f"observed cells={self.n_observed}, missing cells={self.n_missing})"
@@ -619,7 +617,7 @@ class IndicatorPanel:
             if unknown:
                 raise PanelValidationError(
                     f"subset: {len(unknown)} {column}(s) not in the panel, e.g. "
-                    f"{_plain(unknown[0])!r}."
+                    f"{plain_value(unknown[0])!r}."
                 )
             keep &= self._cells[column].isin(chosen)
         cells = self._cells[keep].reset_index(drop=True)
@@ -645,7 +643,7 @@ class IndicatorPanel:
         if wave not in self._waves:
             raise PanelValidationError(
                 f"baseline_wave={wave!r} is not a wave of this panel; waves are "
-                f"{[_plain(w) for w in self._waves]}."
+                f"{[plain_value(w) for w in self._waves]}."
             )
         return self._waves.index(wave)
 
@@ -656,13 +654,13 @@ def _check_beneficial(beneficial: Mapping | None, indicators: list) -> dict:
     if unknown:
         raise PanelValidationError(
             f"beneficial names {len(unknown)} indicator(s) not in the data, e.g. "
-            f"{_plain(unknown[0])!r}. Use the indicator names of the panel."
+            f"{plain_value(unknown[0])!r}. Use the indicator names of the panel."
         )
     bad = {k: v for k, v in beneficial.items() if v not in _BENEFIT_CODES}
     if bad:
         key, value = next(iter(bad.items()))
         raise PanelValidationError(
-            f"beneficial[{_plain(key)!r}] is {value!r}; use 'increase' (more 'yes' is good, e.g. "
+            f"beneficial[{plain_value(key)!r}] is {value!r}; use 'increase' (more 'yes' is good, e.g. "
             "'negotiates during disagreements') or 'decrease' (less 'yes' is good)."
         )
     return {k: beneficial.get(k, "decrease") for k in indicators}

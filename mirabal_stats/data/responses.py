@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from mirabal_stats.data.validation import plain_value
 from mirabal_stats.exceptions import PanelValidationError
 
 __all__ = ["DEFAULT_RESPONSE_MAP", "code_responses"]
@@ -31,10 +32,6 @@ def _normalise_key(value: object) -> object:
         return value.strip().lower()
     return value
 
-
-def _plain(value: object) -> object:
-    """Numpy scalars as Python scalars, so messages read ``2`` rather than ``np.int64(2)``."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _code_one(raw: object, mapping: dict[object, float]) -> float | None:
@@ -108,7 +105,7 @@ def code_responses(
         where = ""
         if context is not None:
             first = context.loc[offending.index[0]]
-            where = " e.g. at " + ", ".join(f"{k}={_plain(first[k])!r}" for k in context.columns)
+            where = " e.g. at " + ", ".join(f"{k}={plain_value(first[k])!r}" for k in context.columns)
         raise PanelValidationError(
             f"column '{column}' must hold 0/1, True/False, yes/no or missing, but "
             f"{int(unknown.sum())} rows hold other values: {shown}{where}. Recode them, or pass "

@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
+    """Numpy scalars as Python scalars, so messages read ``2`` rather than ``np.int64(2)``."""
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -61,20 +62,20 @@ def check_group(
         row = groups[groups.isna()].index[0]
         raise PanelValidationError(
             f"column '{column}' is missing for {int(groups.isna().sum())} rows (e.g. person "
-            f"{_plain(persons.loc[row])!r}). Every person needs a group; fill it in or drop the "
+            f"{plain_value(persons.loc[row])!r}). Every person needs a group; fill it in or drop the "
             "person before building the panel."
         )
     labels = list(pd.unique(groups))
     if len(labels) != 2:
         raise PanelValidationError(
             f"column '{column}' must hold exactly two groups (intervention and comparison), but "
-            f"it holds {len(labels)}: {[_plain(v) for v in labels[:10]]}. Recode it to two "
+            f"it holds {len(labels)}: {[plain_value(v) for v in labels[:10]]}. Recode it to two "
             "groups, or filter the data to the two groups you want to compare."
         )
     if treated not in labels:
         raise PanelValidationError(
             f"treated={treated!r} is not one of the groups in column '{column}' "
-            f"({[_plain(v) for v in labels]}). Pass treated= one of those labels."
+            f"({[plain_value(v) for v in labels]}). Pass treated= one of those labels."
         )
     per_person = pd.DataFrame({"person": persons, "group": groups}).drop_duplicates()
     counts = per_person.groupby("person", sort=False)["group"].nunique()
@@ -83,7 +84,7 @@ def check_group(
         example = both.index[0]
         raise PanelValidationError(
             f"{len(both)} person(s) appear in both groups of column '{column}' (e.g. person "
-            f"{_plain(example)!r}). A person must stay in one group; correct the group or the "
+            f"{plain_value(example)!r}). A person must stay in one group; correct the group or the "
             "person id."
         )
     comparison = next(label for label in labels if label != treated)
@@ -100,7 +101,7 @@ def check_person_constant(df: pd.DataFrame, *, person: str, columns: Sequence[st
             values = df.loc[df[person] == example, column].dropna().unique()[:4]
             raise PanelValidationError(
                 f"covariate '{column}' varies within person for {len(bad)} person(s) (e.g. "
-                f"person {_plain(example)!r} has {[_plain(v) for v in values]}). Covariates must "
+                f"person {plain_value(example)!r} has {[plain_value(v) for v in values]}). Covariates must "
                 "be baseline (person-level) values: take the baseline wave's value, or model a "
                 "time-varying variable as an indicator instead."
             )
@@ -114,14 +115,14 @@ def check_indicator_measures(pairs: pd.DataFrame, *, indicator: str, measure: st
         example = bad.index[0]
         measures = pairs.loc[pairs[indicator] == example, measure].unique()
         raise PanelValidationError(
-            f"indicator {_plain(example)!r} is mapped to {len(measures)} measures "
-            f"({[_plain(m) for m in measures]}) in column '{measure}'; {len(bad)} indicator(s) "
+            f"indicator {plain_value(example)!r} is mapped to {len(measures)} measures "
+            f"({[plain_value(m) for m in measures]}) in column '{measure}'; {len(bad)} indicator(s) "
             "are affected. Each indicator belongs to exactly one measure: correct the mapping."
         )
     if pairs[measure].isna().any():
         example = pairs.loc[pairs[measure].isna(), indicator].iloc[0]
         raise PanelValidationError(
-            f"indicator {_plain(example)!r} has no measure (column '{measure}' is missing). "
+            f"indicator {plain_value(example)!r} has no measure (column '{measure}' is missing). "
             "Give every indicator a measure."
         )
 
@@ -131,7 +132,7 @@ def check_no_duplicates(df: pd.DataFrame, *, keys: Sequence[str]) -> None:
     duplicated = df.duplicated(subset=list(keys), keep=False)
     if duplicated.any():
         first = df.loc[duplicated, list(keys)].iloc[0]
-        where = ", ".join(f"{k}={_plain(first[k])!r}" for k in keys)
+        where = ", ".join(f"{k}={plain_value(first[k])!r}" for k in keys)
         raise PanelValidationError(
             f"{int(duplicated.sum())} rows duplicate a {'-'.join(keys)} cell (e.g. {where}). "
             "Each person answers each indicator at most once per wave: remove the duplicate "
@@ -157,7 +158,7 @@ def order_waves(values: pd.Series, *, column: str, wave_order: Sequence | None) 
         if unknown:
             raise PanelValidationError(
                 f"column '{column}' holds waves not listed in wave_order: "
-                f"{[_plain(w) for w in unknown[:5]]}. Add them to wave_order={order!r}."
+                f"{[plain_value(w) for w in unknown[:5]]}. Add them to wave_order={order!r}."
             )
         return [w for w in order if w in set(observed)]
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
@@ -166,6 +167,6 @@ def order_waves(values: pd.Series, *, column: str, wave_order: Sequence | None) 
         return sorted(observed)
     raise PanelValidationError(
         f"waves in column '{column}' cannot be ordered: they are {values.dtype} labels "
-        f"({[_plain(w) for w in observed[:6]]}). Use numbers (1, 2, ...) or dates, an ordered "
+        f"({[plain_value(w) for w in observed[:6]]}). Use numbers (1, 2, ...) or dates, an ordered "
         "pandas Categorical, or pass wave_order=[first, second, ...]."
     )
