@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from mirabal_stats import panel
 from mirabal_stats.datasets import load_respiratory, load_toenail
 from mirabal_stats.reproductions._base import Check, Reproduction
 
-__all__ = ["run"]
+__all__ = ["run", "respiratory_analysis_frame"]
 
 # geepack 1.3.9, exchangeable, scale estimated (geeglm default); 12 digits in output.csv.
 _GEEPACK = {
@@ -25,6 +27,18 @@ _GEEPACK = {
     "trt:time": (-0.077733151589899, 0.0541131117375),
 }
 _REASON = "3 significant digits (issue requirement); both are geepack's moment estimators"
+
+
+def respiratory_analysis_frame() -> pd.DataFrame:
+    """HSAUR's respiratory analysis data: months 1-4 with baseline status and 0/1 covariates."""
+    raw = load_respiratory()
+    baseline = raw[raw["month"] == 0].set_index("subject")["good"]
+    data = raw[raw["month"] > 0].copy()
+    data["baseline_good"] = data["subject"].map(baseline)
+    data["active"] = (data["treatment"] == "treatment").astype(int)
+    data["male"] = (data["sex"] == "male").astype(int)
+    data["centre2"] = (data["centre"] == 2).astype(int)
+    return data
 
 
 def run(*, quick: bool = False) -> Reproduction:
@@ -37,13 +51,7 @@ def run(*, quick: bool = False) -> Reproduction:
                             _three_digits(estimate), _REASON))
         checks.append(Check(f"toenail {term} robust SE", std_error, fit.loc[term, "std_error"],
                             _three_digits(std_error), _REASON))
-    raw = load_respiratory()
-    baseline = raw[raw["month"] == 0].set_index("subject")["good"]
-    data = raw[raw["month"] > 0].copy()
-    data["baseline_good"] = data["subject"].map(baseline)
-    data["active"] = (data["treatment"] == "treatment").astype(int)
-    data["male"] = (data["sex"] == "male").astype(int)
-    data["centre2"] = (data["centre"] == 2).astype(int)
+    data = respiratory_analysis_frame()
     resp = panel.gee(data, "good ~ centre2 + active + male + baseline_good + age",
                      person="subject", wave="month").to_frame().loc["active"]
     published = "rounding of the published figure (3 decimals)"

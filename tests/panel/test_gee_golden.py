@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from mirabal_stats import panel
-from mirabal_stats.datasets import load_respiratory, load_toenail
+from mirabal_stats.datasets import load_toenail
+from mirabal_stats.reproductions.toenail_gee import respiratory_analysis_frame
 
 REFERENCE = Path(__file__).parents[1] / "golden" / "reference" / "toenail_gee" / "output.csv"
 TERMS = {"(Intercept)": "Intercept", "trt": "trt", "time": "time", "trt:time": "trt:time"}
@@ -61,13 +62,7 @@ def test_toenail_ar1_close_to_geepack(toenail):
 
 def test_respiratory_gee_reproduces_published_interval():
     """Everitt & Hothorn, HSAUR 3rd ed., ch. 13: exchangeable GEE, robust 95% CI 0.612 to 1.987."""
-    raw = load_respiratory()
-    baseline = raw[raw["month"] == 0].set_index("subject")["good"]
-    data = raw[raw["month"] > 0].copy()
-    data["baseline_good"] = data["subject"].map(baseline)
-    data["active"] = (data["treatment"] == "treatment").astype(int)
-    data["male"] = (data["sex"] == "male").astype(int)
-    data["centre2"] = (data["centre"] == 2).astype(int)
+    data = respiratory_analysis_frame()
     fit = panel.gee(data, "good ~ centre2 + active + male + baseline_good + age",
                     person="subject", wave="month").to_frame()
     assert round(fit.loc["active", "lower"], 3) == 0.612
