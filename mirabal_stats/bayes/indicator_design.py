@@ -74,11 +74,21 @@ def _encode_covariates(baseline: pd.DataFrame, covariates: list[str]) -> tuple[n
 def resolve_person_weights(weights, persons: tuple) -> np.ndarray:
     """Person weights aligned with ``persons``, normalised to mean 1.
 
-    Accepts a :class:`pandas.Series` indexed by person id, an array in ``persons`` order, or any
-    object with a ``weights`` attribute holding one of these (the weighting module's results).
+    Accepts a fitted :class:`~mirabal_stats.weighting.PropensityWeightsResults` (re-keyed by the
+    ``person`` column of the table it was fitted on), a :class:`pandas.Series` indexed by person
+    id, or an array in ``persons`` order.
     """
-    if hasattr(weights, "weights") and not isinstance(weights, (pd.Series, np.ndarray)):
-        weights = weights.weights
+    from mirabal_stats.weighting.person_keys import person_keyed_weights
+
+    if not isinstance(weights, np.ndarray) and not isinstance(weights, (list, tuple)):
+        weights = person_keyed_weights(weights, persons)
+        if weights.index.nlevels != 1:
+            raise SpecificationError(
+                "IndicatorModel takes one weight per person, but these weights are indexed by "
+                f"{weights.index.nlevels} levels (e.g. attrition weights by person and wave). "
+                "For dropout use attrition='mar' (the default, valid under MAR given the model) "
+                "or attrition='shared'; pass propensity weights by person."
+            )
     if isinstance(weights, pd.Series):
         missing = [p for p in persons if p not in weights.index]
         if missing:

@@ -17,6 +17,7 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeightingError,
 )
+from mirabal_stats.weighting.person_keys import person_keyed_weights
 
 __all__ = [
     "MIN_CLUSTERS",
@@ -114,15 +115,20 @@ def _cell_weights(frame: pd.DataFrame, weights: object) -> np.ndarray:
     """Product of the given weights at each observed cell (1 when ``weights`` is None).
 
     ``weights`` is a Series indexed by person (e.g. propensity weights), a Series indexed by
-    (person, wave) (e.g. attrition weights), or a list/tuple of such Series to multiply.
+    (person, wave) (e.g. attrition weights), a fitted weighting result (keyed by person through
+    :func:`~mirabal_stats.weighting.person_keys.person_keyed_weights`), or a list/tuple of these
+    to multiply.
     """
     if weights is None:
         return np.ones(len(frame))
     parts = list(weights) if isinstance(weights, (list, tuple)) else [weights]
     total = np.ones(len(frame))
+    persons = frame["person"].unique()
     for number, part in enumerate(parts):
         if isinstance(part, pd.DataFrame) and part.shape[1] == 1:
             part = part.iloc[:, 0]
+        if hasattr(part, "weights") or isinstance(part, pd.Series):
+            part = person_keyed_weights(part, persons)
         if not isinstance(part, pd.Series):
             raise WeightingError(
                 f"weights must be a pandas Series indexed by person or by (person, wave), or a "

@@ -20,6 +20,7 @@ from mirabal_stats.weighting.balance import (
 from mirabal_stats.weighting.effect import WeightedEffect, weighted_effect
 from mirabal_stats.weighting.model import PropensityWeights, PropensityWeightsResults
 from mirabal_stats.weighting.plots import love_plot, propensity_plot
+from mirabal_stats.weighting.person_keys import person_keyed_weights
 from mirabal_stats.weighting.weights import (
     TrimReport,
     effective_sample_size,
@@ -36,6 +37,7 @@ __all__ = [
     "AttritionWeights",
     "AttritionWeightsResults",
     "combine_weights",
+    "person_keyed_weights",
     "BalanceTable",
     "smd",
     "variance_ratio",

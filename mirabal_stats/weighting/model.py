@@ -321,6 +321,7 @@ class PropensityWeights:
             trim_report=trim_report,
             extra=extra,
             data=data[[treatment, *covariates]].copy(),
+            person_ids=pd.Index(data["person"], name="person") if "person" in data.columns else None,
             provenance=make_provenance(
                 random_seed=self.random_seed,
                 data=data[[treatment, *covariates]],
@@ -352,6 +353,10 @@ class PropensityWeightsResults:
     ----------
     weights : pandas.Series
         One weight per row of the input, aligned to its index.
+    by_person : pandas.Series
+        The same weights indexed by person id, when the input had a ``person`` column (as
+        ``IndicatorPanel.baseline()`` has); pass the results object itself, or this, to the
+        outcome models (``IndicatorModel(weights=...)``, ``panel.did(weights=...)``).
     propensity : pandas.Series or None
         Fitted propensity scores (None for entropy balancing).
     estimand, method : str
@@ -372,6 +377,7 @@ class PropensityWeightsResults:
     extra: dict
     data: pd.DataFrame = field(repr=False)
     provenance: Provenance = field(repr=False)
+    person_ids: pd.Index | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for arr in (self.treatment, self.weight_values, self.propensity_values):
@@ -391,6 +397,21 @@ class PropensityWeightsResults:
     def weights(self) -> pd.Series:
         """Weights aligned to the input index (a new Series on every access)."""
         return pd.Series(np.array(self.weight_values), index=self.index, name="weights")
+
+    @property
+    def by_person(self) -> pd.Series:
+        """Weights indexed by person id (the ``person`` column of the fitted table).
+
+        This is what the outcome models look weights up by; ``weights`` keeps the input's index
+        for :func:`weighted_effect` on the same table.
+        """
+        if self.person_ids is None:
+            raise WeightingError(
+                "the table the weights were fitted on has no 'person' column, so the weights "
+                "cannot be keyed by person id. Fit on IndicatorPanel.baseline() (which has one) "
+                "or re-key: fitted.weights.set_axis(table['person'])."
+            )
+        return pd.Series(np.array(self.weight_values), index=self.person_ids, name="weights")
 
     @property
     def propensity(self) -> pd.Series | None:

@@ -1,0 +1,67 @@
+"""Key person weights by person id before they reach an outcome model.
+
+Propensity weights are fitted on a one-row-per-person table (usually
+``IndicatorPanel.baseline()``), whose index is a row position, while the outcome models look
+weights up by person id. Matching a row position to a person id would silently give person
+``1001`` the weight of whichever row happens to carry the label ``1001``, so this module either
+re-keys the weights by the table's ``person`` column or refuses with an explanation.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mirabal_stats.exceptions import WeightingError
+
+__all__ = ["person_keyed_weights"]
+
+
+def person_keyed_weights(weights, persons) -> pd.Series:
+    """Person weights as a Series indexed by person id, checked against the panel's persons.
+
+    Parameters
+    ----------
+    weights : PropensityWeightsResults, AttritionWeightsResults or pandas.Series
+        A fitted propensity result whose input table had a ``person`` column (re-keyed through
+        it), an attrition result (its ``(person, wave)`` Series, passed through), or a Series
+        indexed by person id.
+    persons : sequence
+        The person ids of the panel the weights are for.
+
+    Returns
+    -------
+    pandas.Series
+        The weights indexed by person id (not reordered, not normalised).
+
+    Raises
+    ------
+    WeightingError
+        The weights are indexed by something that is not the panel's person ids (typically the
+        row positions ``0, 1, ...`` of the table the weights were fitted on), with the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> person_keyed_weights(pd.Series([1.0, 2.0], index=[11, 12]), [11, 12]).to_dict()
+    {11: 1.0, 12: 2.0}
+    """
+    if hasattr(weights, "by_person"):
+        weights = weights.by_person
+    elif hasattr(weights, "weights") and not isinstance(weights, pd.Series):
+        weights = weights.weights
+    if not isinstance(weights, pd.Series):
+        raise WeightingError(
+            f"person weights must be a fitted weighting result or a pandas Series indexed by "
+            f"person id, got {type(weights).__name__}."
+        )
+    known = pd.Index(list(persons))
+    if weights.index.nlevels == 1 and len(known) and not weights.index.isin(known).any():
+        shown = ", ".join(repr(v) for v in list(weights.index[:3]))
+        raise WeightingError(
+            f"the weights are indexed by {shown}, ..., which matches none of the panel's person "
+            f"ids (e.g. {', '.join(repr(v) for v in list(known[:3]))}). These look like the row "
+            "positions of the table the weights were fitted on. Pass the fitted weighting result "
+            "itself (fitted on panel.baseline(), which has a 'person' column), its .by_person, "
+            "or re-key the Series: w.set_axis(baseline['person'])."
+        )
+    return weights
