@@ -54,6 +54,7 @@ DEFAULT_INDICATOR_PRIORS: dict[str, tuple] = {
     "attrition": ("normal", 0.0, 2.5),
     "selection": ("normal", 0.0, 1.0),
     "programme_response_sd": ("halfnormal", 1.0),
+    "effect_wave_sd": ("halfnormal", 0.5),
 }
 _SUPPORTS = {
     k: ("positive" if v[0] in ("halfnormal", "exponential", "halfstudent_t") else "real")
@@ -61,6 +62,7 @@ _SUPPORTS = {
 }
 
 _ATTRITION = ("mar", "shared")
+
 
 
 class IndicatorModel:
@@ -98,6 +100,19 @@ class IndicatorModel:
     drop_invariant : bool, default False
         Indicators with no variation in the observed answers raise an error; with True they are
         dropped with a warning.
+    effect_by_wave : bool, default False
+        Let the programme effect differ between post-baseline waves:
+        ``d[k,t] = b_k (delta_k + omega[m(k),t])`` with a measure-level wave profile ``omega``
+        that sums to zero over the post-baseline waves (``omega ~ ZeroSumNormal(effect_wave_sd)``),
+        so ``delta_k`` keeps its meaning (the effect averaged over the post waves) and the
+        wave profile is shared by the indicators of a measure. Summaries per wave:
+        :meth:`IndicatorResults.effects_by_wave`. Needs two or more post-baseline waves.
+    pool_measures : bool, optional
+        Pool the measure means towards an overall mean with an estimated between-measure SD
+        (``mu_m ~ Normal(mu, effect_measure_sd)``). Default: only with three or more measures.
+        With one or two, that SD is the spread of one or two numbers, which the data cannot
+        inform and which makes a funnel the sampler cannot cross; the measure means then get
+        independent ``effect_overall`` priors and ``effect_overall_mean`` is their average.
     centred_effects : bool, default False
         Sample the indicator effects ``delta_k`` directly (centred) instead of as
         ``mu_m + tau z_k`` (non-centred). Same model and posterior, different geometry: centred
@@ -138,6 +153,8 @@ class IndicatorModel:
     >>> result.effects(level="indicator")  # doctest: +SKIP
     """
 
+    _centred_response = False
+
     def __init__(
         self,
         panel,
@@ -149,6 +166,8 @@ class IndicatorModel:
         priors: Mapping[str, Any] | None = None,
         drop_invariant: bool = False,
         centred_effects: bool = False,
+        effect_by_wave: bool = False,
+        pool_measures: bool | None = None,
     ):
         if attrition not in _ATTRITION:
             raise SpecificationError(
@@ -157,6 +176,7 @@ class IndicatorModel:
         self.panel = panel
         self.attrition = attrition
         self.centred_effects = bool(centred_effects)
+        self.effect_by_wave = bool(effect_by_wave)
         self.covariates = list(covariates or [])
         self.baseline_wave = baseline_wave
         self.priors = merge_priors(DEFAULT_INDICATOR_PRIORS, _SUPPORTS, priors)
@@ -165,9 +185,15 @@ class IndicatorModel:
             drop_invariant=drop_invariant,
         )
         arr = self.design.arrays
+        self.pool_measures = arr.n_measures >= 3 if pool_measures is None else bool(pool_measures)
         self.person_weights = (
             None if weights is None else resolve_person_weights(weights, arr.persons)
         )
+        if self.effect_by_wave and int(self.design.post_wave.sum()) < 2:
+            raise SpecificationError(
+                "effect_by_wave=True needs at least two post-baseline waves; this panel has "
+                f"{int(self.design.post_wave.sum())}. Use the default (one effect per indicator)."
+            )
         if attrition == "shared" and self.design.response_y.size == 0:
             raise SpecificationError("attrition='shared' needs post-baseline waves to model.")
         self._compiled: dict = {}
@@ -177,6 +203,12 @@ class IndicatorModel:
     @property
     def arrays(self):
         return self.design.arrays
+
+    @property
+    def programme_effect_name(self) -> str:
+        """Name of the model variable holding the programme term of the answers: ``"effect"``
+        (indicator) or, with ``effect_by_wave``, ``"effect_wave"`` (indicator x post wave)."""
+        return "effect_wave" if self.effect_by_wave else "effect"
 
     @property
     def n_obs(self) -> int:
@@ -228,9 +260,16 @@ class IndicatorModel:
             # effect SD being small there. On the bundled example (34 indicators, 6 measures) the
             # centred form mixes better (measure means' bulk ESS >= 470 instead of 178-226 per
             # 2000 draws): centred_effects=True (docs/bayes.md, "Parametrisation").
-            mu = make_prior("effect_overall_mean", pri["effect_overall"])
-            tau_m = make_prior("effect_measure_sd", pri["effect_measure_sd"])
-            mu_m = pm.Normal("effect_measure_mean", mu, tau_m, dims="measure")
+            if self.pool_measures:
+                mu = make_prior("effect_overall_mean", pri["effect_overall"])
+                tau_m = make_prior("effect_measure_sd", pri["effect_measure_sd"])
+                mu_m = pm.Normal("effect_measure_mean", mu, tau_m, dims="measure")
+            else:
+                # One or two measures: their SD would be estimated from one or two numbers, a
+                # funnel the sampler cannot cross (2 measures, 500 persons: R-hat 1.23 and 367
+                # divergences pooled, 1.03 and 40 unpooled; docs/bayes.md "Parametrisation").
+                mu_m = make_prior("effect_measure_mean", pri["effect_overall"], dims="measure")
+                mu = pm.Deterministic("effect_overall_mean", mu_m.mean())
             tau = make_prior("effect_sd", pri["effect_indicator_sd"])
             if self.centred_effects:
                 delta = pm.Normal("effect_beneficial", mu_m[im], tau, dims="indicator")
@@ -238,9 +277,22 @@ class IndicatorModel:
                 z = pm.Normal("effect_raw", 0.0, 1.0, dims="indicator")
                 delta = pm.Deterministic("effect_beneficial", mu_m[im] + tau * z, dims="indicator")
             effect = pm.Deterministic("effect", benefit * delta, dims="indicator")
+            programme = effect[:, None] * post[None, :]  # (indicator, wave)
+            if self.effect_by_wave:
+                # Wave profile per measure, zero-sum over the post waves so that delta_k stays the
+                # average post-baseline effect; non-centred because the profile SD can be ~0.
+                tau_t = make_prior("effect_wave_sd", pri["effect_wave_sd"])
+                profile_raw = pm.ZeroSumNormal("effect_wave_raw", sigma=1.0, dims=("measure", "post_wave"))
+                by_wave = pm.Deterministic(
+                    "effect_wave", benefit[:, None] * (delta[:, None] + tau_t * profile_raw[im]),
+                    dims=("indicator", "post_wave"),
+                )
+                programme = pt.set_subtensor(
+                    pt.zeros((K, T))[:, np.flatnonzero(d.post_wave)], by_wave
+                )
             F = (
                 a[:, None, None] + w[:, :, None] + c[:, None, None] * g[None, None, :]
-                + effect[:, None, None] * g[None, None, :] * post[None, :, None]
+                + programme[:, :, None] * g[None, None, :]
             )
             F = pm.Deterministic("cell_logit", F, dims=("indicator", "wave", "group"))
 
@@ -273,8 +325,11 @@ class IndicatorModel:
                 # that d_k stays the effect of the sample's average response. Non-centred: its SD
                 # can be near zero (a common effect), where the centred form has a funnel.
                 tau_v = make_prior("programme_response_sd", pri["programme_response_sd"])
-                z_v = pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
-                v = pt.set_subtensor(pt.zeros(n)[d.treated_index], tau_v * z_v)
+                if self._centred_response:
+                    v_t = pm.ZeroSumNormal("programme_response_treated", sigma=tau_v, shape=len(d.treated_index))
+                else:
+                    v_t = tau_v * pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
+                v = pt.set_subtensor(pt.zeros(n)[d.treated_index], v_t)
                 v = pm.Deterministic("programme_response", v, dims="person")
                 change = change + v
             # sign = s_k = -b_k, so s_k * (-change) = b_k * change: a beneficial change.
@@ -329,8 +384,12 @@ class IndicatorModel:
             "IndicatorModel: Bayesian difference in differences for binary indicators",
             "  likelihood: response[i,k,t] ~ Bernoulli(logit^-1(a_k + w[k,t] + c_k g_i "
             "+ d_k g_i post_t + s_k (u_i - post_t x_i'gamma)))",
+            *(["    effect by wave: d_k -> d[k,t] = b_k (delta_k + omega[measure,t]), omega ~ "
+               "ZeroSumNormal(effect_wave_sd) over post waves"] if self.effect_by_wave else []),
             "    d_k = benefit_k * delta_k; delta_k ~ Normal(mu_measure, effect_sd); "
-            "mu_measure ~ Normal(mu, effect_measure_sd)",
+            + ("mu_measure ~ Normal(mu, effect_measure_sd)" if self.pool_measures else
+               f"mu_measure ~ {prior_text(self.priors['effect_overall'])} each (not pooled: "
+               f"{self.design.arrays.n_measures} measure(s)), mu = their mean"),
             "    u_i ~ Normal(x_i'lambda, person_sd), summing to zero within each group",
             f"  attrition: {self.attrition}"
             + (" (observed-data likelihood, MAR)" if self.attrition == "mar" else
@@ -346,6 +405,10 @@ class IndicatorModel:
         ]
         shared_only = ("attrition", "selection", "programme_response_sd")
         used = [k for k in self.priors if k not in shared_only or self.attrition == "shared"]
+        if not self.effect_by_wave:
+            used = [k for k in used if k != "effect_wave_sd"]
+        if not self.pool_measures:
+            used = [k for k in used if k != "effect_measure_sd"]
         if not self.design.covariate_names:
             used = [k for k in used if k != "covariate"]
         for role in used:
@@ -391,7 +454,8 @@ class IndicatorModel:
         elapsed = time.perf_counter() - start
         settings = dict(
             attrition=self.attrition, covariates=self.covariates, priors=self.priors,
-            weighted=self.person_weights is not None, baseline_wave=self.baseline_wave, centred_effects=self.centred_effects,
+            weighted=self.person_weights is not None, baseline_wave=self.baseline_wave,
+            centred_effects=self.centred_effects, effect_by_wave=self.effect_by_wave,
             draws=draws, tune=tune, chains=chains, sampler=sampler,
         )
         result = IndicatorResults(
@@ -421,7 +485,7 @@ class IndicatorModel:
             _warnings.simplefilter("ignore")
             prior = pm.sample_prior_predictive(
                 draws=draws, random_seed=random_seed,
-                var_names=["cell_logit", "person_offset", "effect"]
+                var_names=["cell_logit", "person_offset", self.programme_effect_name]
                 + (["programme_response"] if self.attrition == "shared" else []),
             ).prior
         F = prior["cell_logit"].values.reshape((-1,) + prior["cell_logit"].shape[2:])
@@ -445,8 +509,8 @@ class IndicatorModel:
             prior["programme_response"].values.reshape(-1, arr.n_persons)
             if self.attrition == "shared" else None
         )
-        pp = att_pp_draws(F, off, prior["effect"].values.reshape(-1, arr.n_indicators), self.design,
-                          response=response)
+        effect = prior[self.programme_effect_name].values
+        pp = att_pp_draws(F, off, effect.reshape((-1,) + effect.shape[2:]), self.design, response=response)
         overall = (pp * arr.benefit_sign[None, :]).mean(axis=1)
         q = np.quantile(overall, [0.05, 0.5, 0.95])
         rows.append({"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]})

@@ -45,14 +45,19 @@ class IndicatorResults(BayesResults):
         super().__init__(idata=idata, **kwargs)
         self._model = model
         self._pp_cache = None
+        self._pp_wave_cache = None
         monitored = [
             "effect_overall_mean", "effect_measure_mean", "effect_measure_sd", "effect_sd",
             "effect", "person_sd", "wave_sd",
         ]
+        if not model.pool_measures:
+            monitored.remove("effect_measure_sd")
         if model.design.covariate_names:
             monitored += ["covariate_severity", "covariate_change"]
         if model.attrition == "shared":
             monitored += ["selection", "selection_response", "programme_response_sd", "response_group"]
+        if model.effect_by_wave:
+            monitored += ["effect_wave_sd", "effect_wave"]
         self._monitored = tuple(monitored)
 
     @property
@@ -66,7 +71,8 @@ class IndicatorResults(BayesResults):
 
     def _thinned(self):
         idx = thin_indices(self.n_draws, self.max_draws)
-        return self._draws("cell_logit")[idx], self._draws("person_offset")[idx], self._draws("effect")[idx]
+        effect = self._draws(self._model.programme_effect_name)[idx]
+        return self._draws("cell_logit")[idx], self._draws("person_offset")[idx], effect
 
     def _response_draws(self):
         """Draws of the person-specific programme response (shared model), thinned; else None."""
@@ -79,6 +85,13 @@ class IndicatorResults(BayesResults):
             F, off, effect = self._thinned()
             self._pp_cache = att_pp_draws(F, off, effect, self._model.design, response=self._response_draws())
         return self._pp_cache
+
+    def _pp_wave_draws(self) -> np.ndarray:
+        if self._pp_wave_cache is None:
+            F, off, effect = self._thinned()
+            self._pp_wave_cache = att_pp_draws(F, off, effect, self._model.design,
+                                               response=self._response_draws(), by_wave=True)
+        return self._pp_wave_cache
 
     def _parameter_draws(self):
         arr = self._model.design.arrays
@@ -98,7 +111,8 @@ class IndicatorResults(BayesResults):
 
         add("effect_overall_mean", lambda _: "effect_overall_mean")
         add("effect_measure_mean", lambda m: f"effect_measure_mean[{m}]", arr.measures)
-        add("effect_measure_sd", lambda _: "effect_measure_sd")
+        if "effect_measure_sd" in self._idata.posterior:
+            add("effect_measure_sd", lambda _: "effect_measure_sd")
         add("effect_sd", lambda _: "effect_sd")
         add("effect", lambda k: f"effect[{k}]", arr.indicators)
         add("person_sd", lambda _: "person_sd")
@@ -112,6 +126,8 @@ class IndicatorResults(BayesResults):
             add("selection_response", lambda _: "selection_response")
             add("programme_response_sd", lambda _: "programme_response_sd")
             add("response_group", lambda _: "response_group")
+        if self._model.effect_by_wave:
+            add("effect_wave_sd", lambda _: "effect_wave_sd")
         return np.hstack(blocks), labels, keys
 
     # ------------------------------------------------------------------ effects
@@ -138,14 +154,65 @@ class IndicatorResults(BayesResults):
             ``estimate, std_error, lower, upper, ci_level, median, prob_beneficial`` plus
             ``measure``/``benefit_sign`` (indicator level), ``scale`` and ``orientation``.
         """
+        self._check_effect_options(level, scale, ci_level)
+        draws = self._draws("effect") if scale == "log_odds" else self._pp_draws()
+        return self._summarise(draws, level, scale, ci_level)
+
+    def effects_by_wave(self, *, level: str = "overall", scale: str = "pp", ci_level: float = 0.9) -> pd.DataFrame:
+        """Programme effects at each post-baseline wave (how the effect builds up or fades).
+
+        With ``IndicatorModel(effect_by_wave=True)`` the log-odds effect has its own value per
+        post wave (a measure-level wave profile around the indicator's average effect). Without
+        it the log-odds effect is the same at every post wave, but the percentage-point effect
+        still differs between waves because the prevalence it acts on does.
+
+        Parameters
+        ----------
+        level : {"indicator", "measure", "overall"}
+        scale : {"log_odds", "pp"}, default "pp"
+        ci_level : float, default 0.9
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :meth:`effects`, indexed by (indicator | measure | level, wave).
+
+        Examples
+        --------
+        >>> result.effects_by_wave(level="measure", scale="pp")  # doctest: +SKIP
+        """
+        self._check_effect_options(level, scale, ci_level)
+        design = self._model.design
+        post_codes = np.flatnonzero(design.post_wave)
+        if scale == "pp":
+            draws = self._pp_wave_draws()
+        elif self._model.effect_by_wave:
+            draws = self._draws("effect_wave")
+        else:
+            draws = np.repeat(self._draws("effect")[:, :, None], len(post_codes), axis=2)
+        tables = []
+        for j, t in enumerate(post_codes):
+            table = self._summarise(draws[:, :, j], level, scale, ci_level)
+            table.insert(0, "wave", design.arrays.waves[t])
+            tables.append(table.set_index("wave", append=True))
+        units = tables[0].index.get_level_values(0)
+        order = pd.MultiIndex.from_product(
+            [units, [design.arrays.waves[t] for t in post_codes]], names=[units.name, "wave"]
+        )
+        return pd.concat(tables).reindex(order)
+
+    @staticmethod
+    def _check_effect_options(level, scale, ci_level) -> None:
         if level not in _LEVELS:
             raise SpecificationError(f"level must be one of {_LEVELS}, got {level!r}.")
         if scale not in _SCALES:
             raise SpecificationError(f"scale must be one of {_SCALES}, got {scale!r}.")
         check_ci_level(ci_level)
+
+    def _summarise(self, draws: np.ndarray, level: str, scale: str, ci_level: float) -> pd.DataFrame:
+        """Summary table of indicator effect draws (draws, K) at the requested level."""
         arr = self._model.design.arrays
         benefit = arr.benefit_sign.astype(float)
-        draws = self._draws("effect") if scale == "log_odds" else self._pp_draws()
         beneficial = draws * benefit[None, :]
         if level == "indicator":
             table = draws_table(draws, index=pd.Index(arr.indicators, name="indicator"), ci_level=ci_level)

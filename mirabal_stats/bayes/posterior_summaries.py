@@ -55,28 +55,31 @@ def person_probabilities(F, off, design, persons=None, *, chunk: int = 50) -> np
 
 
 def _programme_term(effect, response, design, sl, treated):
-    """Programme term of the linear predictor, (D, P, K, 1): d_k, plus b_k v_i when the model
-    has a person-specific programme response ``v`` (draws, persons)."""
-    term = effect[sl][:, None, :, None]
+    """Programme term of the linear predictor at the post waves, (D, P, K, 1) or (D, P, K, Tpost):
+    ``effect`` holds draws of d_k (draws, K) or of wave-specific d[k,t] (draws, K, Tpost); plus
+    b_k v_i when the model has a person-specific programme response ``v`` (draws, persons)."""
+    e = effect[sl]
+    term = e[:, None, :, None] if e.ndim == 2 else e[:, None, :, :]
     if response is not None:
         b = design.arrays.benefit_sign.astype(float)
         term = term + b[None, None, :, None] * response[sl][:, treated][:, :, None, None]
     return term
 
 
-def att_pp_draws(F, off, effect, design, *, response=None, chunk: int = 50) -> np.ndarray:
+def att_pp_draws(F, off, effect, design, *, response=None, by_wave: bool = False, chunk: int = 50) -> np.ndarray:
     """Effect on the treated in percentage points of "yes", per draw and indicator.
 
     For every intervention person (including those who later dropped out) and post-baseline
-    wave, the difference between P(yes) with and without the programme term (``d_k``, plus
-    ``b_k v_i`` if ``response`` gives draws of a person-specific programme response ``v``), each
-    with the person's own draw of the offset; averaged over persons and post waves. This
-    marginalises the person effects through their posterior (an ATT-style, population-averaged
-    effect) instead of plugging in a zero person effect.
+    wave, the difference between P(yes) with and without the programme term (``d_k``, or
+    ``d[k,t]`` when ``effect`` has a post-wave axis, plus ``b_k v_i`` if ``response`` gives draws
+    of a person-specific programme response ``v``), each with the person's own draw of the
+    offset; averaged over persons and (unless ``by_wave``) post waves. This marginalises the
+    person effects through their posterior (an ATT-style, population-averaged effect) instead
+    of plugging in a zero person effect.
 
     Returns
     -------
-    numpy.ndarray, shape (draws, K)
+    numpy.ndarray, shape (draws, K), or (draws, K, Tpost) with ``by_wave=True``
     """
     arr = design.arrays
     treated = np.flatnonzero(arr.person_group == 1)
@@ -87,7 +90,7 @@ def att_pp_draws(F, off, effect, design, *, response=None, chunk: int = 50) -> n
         eta = _eta(F[sl], off[sl], design, treated)[..., post]  # (D, P, K, Tpost)
         d = _programme_term(effect, response, design, sl, treated)
         diff = expit(eta) - expit(eta - d)
-        out.append(100.0 * diff.mean(axis=(1, 3)))
+        out.append(100.0 * (diff.mean(axis=1) if by_wave else diff.mean(axis=(1, 3))))
     return np.concatenate(out, axis=0)
 
 

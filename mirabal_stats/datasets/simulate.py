@@ -70,6 +70,9 @@ class MirabalTruth:
         The same means over all indicators.
     pp_att_by_wave : pandas.DataFrame
         Indicator x wave effect on the treated in percentage points ("yes" scale).
+    log_odds_by_wave : pandas.DataFrame
+        Indicator x wave programme effect on the log-odds of "yes" (0 at the baseline wave;
+        ``log_odds`` times ``effect_profile`` at the post waves).
     sigma_person : float
         SD of the person effect given the covariates.
     severity : pandas.Series
@@ -100,6 +103,7 @@ class MirabalTruth:
     measure_effects: pd.DataFrame
     overall_effect: dict
     pp_att_by_wave: pd.DataFrame
+    log_odds_by_wave: pd.DataFrame
     sigma_person: float
     severity: pd.Series
     response: pd.Series
@@ -217,6 +221,9 @@ def _true_survival(x_ref: pd.DataFrame, u_ref: np.ndarray, params: dict) -> pd.D
     )
 
 
+_MNAR_DRIVERS = ("severity", "current_severity", "response")
+
+
 def simulate_mirabal(
     n_intervention: int = 100,
     n_comparison: int = 62,
@@ -231,6 +238,7 @@ def simulate_mirabal(
     response_sd: float = 0.0,
     item_missing: float = 0.02,
     reoffending_hazard_ratio: float = 0.6,
+    effect_profile=None,
 ) -> tuple[IndicatorPanel, MirabalTruth]:
     """Simulate an evaluation panel with the Project Mirabal design and known truth.
 
@@ -259,12 +267,15 @@ def simulate_mirabal(
         ``"none"``: everybody answers every survey.
     mnar_strength : float, default 1.0
         Log-odds of dropping out per SD of the MNAR driver, used when ``attrition="mnar"``.
-    mnar_driver : {"severity", "response"}, default "severity"
-        What informative dropout depends on. ``"severity"``: more severe cases drop out more
-        (everyone answers the first survey, so severity is well measured before anyone leaves and
-        a random-intercept model fitted under MAR is nearly unbiased). ``"response"``: intervention
-        women whose partners respond *less* to the programme drop out more, so the women still
-        answering overstate the programme effect (needs ``response_sd > 0``).
+    mnar_driver : {"severity", "current_severity", "response"}, default "severity"
+        What informative dropout depends on. ``"severity"``: more severe cases (baseline latent
+        severity ``u_i``) drop out more (everyone answers the first survey, so severity is well
+        measured before anyone leaves and a random-intercept model fitted under MAR is nearly
+        unbiased). ``"current_severity"``: dropout rises with the severity *after* the programme
+        started, ``u_i - v_i`` (baseline severity minus the person's own programme response):
+        women whose situation improved less leave more, so those still answering overstate the
+        effect. ``"response"``: dropout depends on the programme response ``v_i`` alone. The last
+        two need ``response_sd > 0``.
     response_sd : float, default 0.0
         SD of a person-specific programme response among intervention women (beneficial
         log-odds, added to every indicator's effect at post waves). 0 means a common effect.
@@ -273,6 +284,11 @@ def simulate_mirabal(
         random).
     reoffending_hazard_ratio : float, default 0.6
         Hazard ratio of reoffending for the programme, conditional on severity and covariates.
+    effect_profile : sequence of float, optional
+        One multiplier per post-baseline wave (``n_waves - 1`` values) of every indicator's
+        log-odds effect, e.g. ``[0.25, 1, 1, 1, 1]`` for an effect that builds up after the
+        first follow-up. Default: 1 at every post wave (the effects calibrated to the published
+        after figures). The truth's ``log_odds`` is then the mean over the post waves.
 
     Returns
     -------
@@ -291,12 +307,20 @@ def simulate_mirabal(
     >>> float(truth.reoffending_hazard_ratio)
     0.6
     """
-    if mnar_driver not in {"severity", "response"}:
-        raise ValueError(f"mnar_driver must be 'severity' or 'response', got {mnar_driver!r}.")
-    if attrition == "mnar" and mnar_driver == "response" and response_sd <= 0:
+    if mnar_driver not in _MNAR_DRIVERS:
         raise ValueError(
-            "mnar_driver='response' needs a person-specific programme response: pass "
+            f"mnar_driver must be one of {', '.join(map(repr, _MNAR_DRIVERS))}, got {mnar_driver!r}."
+        )
+    if attrition == "mnar" and mnar_driver != "severity" and response_sd <= 0:
+        raise ValueError(
+            f"mnar_driver={mnar_driver!r} needs a person-specific programme response: pass "
             "response_sd > 0 (e.g. 0.8)."
+        )
+    profile = np.ones(n_waves - 1) if effect_profile is None else np.asarray(effect_profile, dtype=float)
+    if profile.shape != (n_waves - 1,) or not np.all(np.isfinite(profile)):
+        raise ValueError(
+            f"effect_profile needs one finite multiplier per post-baseline wave ({n_waves - 1}), "
+            f"got {effect_profile!r}."
         )
     if response_sd < 0:
         raise ValueError(f"response_sd must be >= 0, got {response_sd!r}.")
@@ -343,9 +367,10 @@ def simulate_mirabal(
     # Drawn only when asked for, so the default design keeps its random stream (and the bundled
     # example its exact values).
     response = response_sd * rng.standard_normal(n) * g if response_sd > 0 else np.zeros(n)
-    effect = (d[None, :, None] + b[None, :, None] * response[:, None, None]) * (
-        g[:, None, None] * post[None, None, :]
-    )
+    wave_multiplier = np.concatenate([[0.0], profile])  # baseline gets no effect
+    effect = (
+        d[None, :, None] * wave_multiplier[None, None, :] + b[None, :, None] * response[:, None, None]
+    ) * (g[:, None, None] * post[None, None, :])
     p = expit(eta0 + effect)
     answers = (rng.random(p.shape) < p).astype(float)
 
@@ -354,6 +379,10 @@ def simulate_mirabal(
     if attrition != "none":
         alive = np.ones(n, dtype=bool)
         severity_sd = (u - u.mean()) / u.std()
+        # Severity after the programme started: baseline severity minus the person's own
+        # programme response (beneficial log-odds), standardised.
+        current = u - g * response
+        current_sd = (current - current.mean()) / current.std()
         for t in range(2, n_waves):
             logit_h = -2.4 + 0.25 * (t - 2)
             if attrition in {"mar", "mnar"}:
@@ -365,8 +394,10 @@ def simulate_mirabal(
                 )
             if attrition == "mnar" and mnar_driver == "severity":
                 logit_h = logit_h + mnar_strength * severity_sd
-            elif attrition == "mnar":
+            elif attrition == "mnar" and mnar_driver == "response":
                 logit_h = logit_h - mnar_strength * g * response / response_sd
+            elif attrition == "mnar":
+                logit_h = logit_h + mnar_strength * current_sd
             alive &= rng.random(n) >= expit(logit_h)
             responded[:, t] = alive
     blank = rng.random(answers.shape) < item_missing
@@ -409,8 +440,8 @@ def simulate_mirabal(
         {
             "measure": catalogue["measure"],
             "benefit_sign": b.astype(int),
-            "log_odds": d,
-            "beneficial_log_odds": b * d,
+            "log_odds": d * profile.mean(),
+            "beneficial_log_odds": b * d * profile.mean(),
             "pp_att": pp_by_wave[:, post_mask].mean(axis=1),
             "intercept": a,
             "target_before_pct": catalogue["target_before_pct"],
@@ -429,6 +460,10 @@ def simulate_mirabal(
     }
     pp_att_by_wave = pd.DataFrame(
         pp_by_wave, index=effects.index, columns=pd.Index(range(1, n_waves + 1), name="wave")
+    )
+    log_odds_by_wave = pd.DataFrame(
+        d[:, None] * wave_multiplier[None, :], index=effects.index,
+        columns=pd.Index(range(1, n_waves + 1), name="wave"),
     )
 
     # Reoffending: Weibull proportional hazards with a severity frailty.
@@ -469,6 +504,7 @@ def simulate_mirabal(
         measure_effects=measure_effects,
         overall_effect=overall,
         pp_att_by_wave=pp_att_by_wave,
+        log_odds_by_wave=log_odds_by_wave,
         sigma_person=float(sigma_person),
         severity=pd.Series(u, index=pd.Index(persons, name="person"), name="severity"),
         response=pd.Series(response, index=pd.Index(persons, name="person"), name="response"),
@@ -490,6 +526,7 @@ def simulate_mirabal(
             "mnar_strength": mnar_strength if attrition == "mnar" else 0.0,
             "mnar_driver": mnar_driver if attrition == "mnar" else None,
             "response_sd": response_sd,
+            "effect_profile": profile.tolist(),
             "item_missing": item_missing,
             "reoffending": surv_params,
         },

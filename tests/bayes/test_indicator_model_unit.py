@@ -194,3 +194,74 @@ def test_prior_predictive_prevalence_spreads_over_draws(small_panel):
     assert (prev["q05"] < prev["q50"]).all() and (prev["q50"] < prev["q95"]).all()
     overall = table.loc["overall beneficial effect (pp)"]
     assert overall["q05"] < -10 and overall["q95"] > 10
+
+
+def test_effect_by_wave_enters_the_cell_table(small_panel, rng):
+    """effect_by_wave=True: at post wave t the treated cell gets b_k (delta_k + tau_t omega[m(k), t])
+    with omega summing to zero over the post waves of each measure, so the wave-specific effects
+    average to d_k; baseline cells get no programme term. Recomputed with numpy."""
+    model = IndicatorModel(small_panel, effect_by_wave=True)
+    assert "effect by wave" in str(model) and "effect_wave_sd" in str(model)
+    m = model.model
+    names = ["cell_logit", "intercept", "wave_measure", "wave_sd", "wave_raw", "group_diff",
+             "effect_beneficial", "effect_wave_sd", "effect_wave_raw", "effect", "effect_wave"]
+    fn = m.compile_fn(m.replace_rvs_by_values([m[n] for n in names]), inputs=m.value_vars,
+                      on_unused_input="ignore")
+    F, a, W, tau_w, eps, c, delta, tau_t, omega, effect, by_wave = fn(_random_point(model, rng))
+    arr = model.design.arrays
+    b, im = arr.benefit_sign.astype(float), arr.indicator_measure
+    np.testing.assert_allclose(omega.sum(axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(by_wave, b[:, None] * (delta[:, None] + tau_t * omega[im]), rtol=1e-12)
+    np.testing.assert_allclose(by_wave.mean(axis=1), effect, rtol=1e-10, atol=1e-12)
+    wave = np.zeros((arr.n_indicators, arr.n_waves))
+    wave[:, 1:] = b[:, None] * (W[im] + tau_w * eps)
+    np.testing.assert_allclose(F[:, :, 0], a[:, None] + wave, rtol=1e-12)
+    programme = np.concatenate([np.zeros((arr.n_indicators, 1)), by_wave], axis=1)
+    np.testing.assert_allclose(F[:, :, 1], a[:, None] + wave + c[:, None] + programme, rtol=1e-12)
+
+
+def test_effect_by_wave_needs_two_post_waves(rng):
+    panel = make_panel(make_long(rng, n_waves=2))
+    with pytest.raises(SpecificationError, match="effect_by_wave=True needs at least two post-baseline waves; "
+                                                 "this panel has 1"):
+        IndicatorModel(panel, effect_by_wave=True)
+
+
+def test_pp_effects_by_wave_average_to_the_overall_pp(small_panel, rng):
+    """att_pp_draws: a wave-specific effect that is constant over waves gives the same pp effect as
+    the common effect; by_wave=True returns per-wave values whose mean over the post waves is the
+    pooled value; a larger effect at one wave gives a larger pp effect there."""
+    from mirabal_stats.bayes.posterior_summaries import att_pp_draws
+
+    model = IndicatorModel(small_panel)
+    arr, design = model.arrays, model.design
+    D, K, T, n = 3, arr.n_indicators, arr.n_waves, arr.n_persons
+    F = rng.normal(size=(D, K, T, 2))
+    off = rng.normal(size=(D, n, 2))
+    effect = rng.normal(size=(D, K))
+    n_post = int(design.post_wave.sum())
+    constant = np.repeat(effect[:, :, None], n_post, axis=2)
+    pooled = att_pp_draws(F, off, effect, design)
+    np.testing.assert_allclose(att_pp_draws(F, off, constant, design), pooled, rtol=1e-12)
+    per_wave = att_pp_draws(F, off, effect, design, by_wave=True)
+    assert per_wave.shape == (D, K, n_post)
+    np.testing.assert_allclose(per_wave.mean(axis=2), pooled, rtol=1e-12)
+    bigger = constant.copy()
+    bigger[:, :, 0] += 1.0
+    shifted = att_pp_draws(F, off, bigger, design, by_wave=True)
+    assert np.all(shifted[:, :, 0] > per_wave[:, :, 0]) and np.allclose(shifted[:, :, 1], per_wave[:, :, 1])
+
+
+def test_measures_are_pooled_only_from_three(small_panel):
+    """Two measures: no between-measure SD (independent measure means, overall = their mean);
+    pool_measures=True forces the hierarchical form."""
+    default = IndicatorModel(small_panel)
+    assert not default.pool_measures and "effect_measure_sd" not in default.model.named_vars
+    assert "not pooled: 2 measure(s)" in str(default)
+    m = default.model
+    fn = m.compile_fn(m.replace_rvs_by_values([m["effect_measure_mean"], m["effect_overall_mean"]]),
+                      inputs=m.value_vars, on_unused_input="ignore")
+    mu_m, mu = fn(_random_point(default, np.random.default_rng(3)))
+    assert float(mu) == pytest.approx(float(np.mean(mu_m)), rel=1e-12)
+    forced = IndicatorModel(small_panel, pool_measures=True)
+    assert "effect_measure_sd" in forced.model.named_vars

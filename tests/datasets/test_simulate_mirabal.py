@@ -204,3 +204,36 @@ def test_response_options_validated():
         simulate_mirabal(seed=1, attrition="mnar", mnar_driver="response")
     with pytest.raises(ValueError, match="mnar_driver must be"):
         simulate_mirabal(seed=1, mnar_driver="mood")
+
+
+def test_current_severity_dropout_removes_the_worse_off():
+    """mnar_driver="current_severity": women whose severity after the programme started
+    (u_i - v_i) is higher drop out more, through both the baseline severity and the response."""
+    gaps_response, gaps_severity = [], []
+    for seed in range(6):
+        panel, truth = simulate_mirabal(seed=seed, attrition="mnar", mnar_driver="current_severity",
+                                        response_sd=1.5, mnar_strength=2.0, indicators=["slapped_pushed"])
+        treated = panel.baseline().set_index("person")["treated"] == 1
+        last = panel.responded().iloc[:, -1][treated]
+        response = truth.response.reindex(last.index)
+        severity = truth.severity.reindex(last.index)
+        gaps_response.append(response[last].mean() - response[~last].mean())
+        gaps_severity.append(severity[last].mean() - severity[~last].mean())
+    assert np.mean(gaps_response) > 0.5 and np.mean(gaps_severity) < -0.2
+
+
+def test_effect_profile_scales_the_effect_per_post_wave():
+    """effect_profile multiplies every indicator's log-odds effect at each post wave; the true pp
+    effect is zero where the multiplier is 0 and unchanged where it is 1; the truth's log_odds is
+    the average over the post waves."""
+    profile = [0.0, 1.0, 1.0, 1.0, 1.0]
+    _, flat = simulate_mirabal(seed=3, indicators=["negotiates", "slapped_pushed"])
+    _, ramp = simulate_mirabal(seed=3, indicators=["negotiates", "slapped_pushed"], effect_profile=profile)
+    d = flat.indicator_effects["log_odds"]
+    np.testing.assert_allclose(ramp.log_odds_by_wave[2], 0.0)
+    np.testing.assert_allclose(ramp.log_odds_by_wave[4], d)
+    np.testing.assert_allclose(ramp.indicator_effects["log_odds"], d * 0.8)
+    np.testing.assert_allclose(ramp.pp_att_by_wave[2], 0.0, atol=1e-12)
+    np.testing.assert_allclose(ramp.pp_att_by_wave[5], flat.pp_att_by_wave[5], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"effect_profile needs one finite multiplier per post-baseline wave \(5\)"):
+        simulate_mirabal(seed=3, effect_profile=[1.0, 1.0])

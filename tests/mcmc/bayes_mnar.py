@@ -33,11 +33,11 @@ SEVERITY_INDICATORS = ["negotiates", "considerate", "listens", "shouts_swears", 
 SETTINGS = dict(draws=500, tune=500, chains=2)
 
 
-def fit(panel, truth, *, attrition, seed):
+def fit(panel, truth, *, attrition, seed, settings=SETTINGS):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = IndicatorModel(panel, covariates=COVARIATES, attrition=attrition).fit(random_seed=seed, **SETTINGS)
+        result = IndicatorModel(panel, covariates=COVARIATES, attrition=attrition).fit(random_seed=seed, **settings)
     pp = result.effects(level="overall", scale="pp").iloc[0]
     lo = result.effects(level="overall").iloc[0]
     d = result.diagnostics_summary
@@ -65,22 +65,35 @@ def main() -> None:
     parser.add_argument("seeds", type=int, nargs="+")
     parser.add_argument("--response-sd", type=float, default=2.0)
     parser.add_argument("--strength", type=float, default=3.0)
+    parser.add_argument("--mnar-only", action="store_true",
+                        help="skip the fits of the same answers without dropout")
+    parser.add_argument("--driver", default="response", choices=["response", "current_severity"])
+    parser.add_argument("--n-intervention", type=int, default=100)
+    parser.add_argument("--n-comparison", type=int, default=62)
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    settings = dict(draws=args.draws, tune=args.tune, chains=args.chains)
+    size = dict(n_intervention=args.n_intervention, n_comparison=args.n_comparison)
     rows = []
     for seed in args.seeds:
         if args.experiment == "response":
             sim = dict(indicators=RESPONSE_INDICATORS, response_sd=args.response_sd)
-            mnar = dict(attrition="mnar", mnar_driver="response", mnar_strength=args.strength)
-            fits = [(mnar, "mar"), (mnar, "shared"), (dict(attrition="none"), "mar")]
+            mnar = dict(attrition="mnar", mnar_driver=args.driver, mnar_strength=args.strength)
+            fits = [(mnar, "mar"), (mnar, "shared")]
+            if not args.mnar_only:
+                fits += [(dict(attrition="none"), "mar"), (dict(attrition="none"), "shared")]
         else:
             sim = dict(indicators=SEVERITY_INDICATORS)
             mnar = dict(attrition="mnar", mnar_strength=args.strength)
             fits = [(mnar, "mar"), (dict(attrition="none"), "mar")]
         for data_kwargs, attrition in fits:
-            panel, truth = simulate_mirabal(seed=seed, **sim, **data_kwargs)
-            row = {"experiment": args.experiment, "seed": seed, "data": data_kwargs, "simulation": sim,
-                   "settings": SETTINGS, **fit(panel, truth, attrition=attrition, seed=seed)}
+            panel, truth = simulate_mirabal(seed=seed, **size, **sim, **data_kwargs)
+            row = {"experiment": args.experiment, "seed": seed, "data": data_kwargs,
+                   "simulation": {**sim, **size}, "settings": settings,
+                   **fit(panel, truth, attrition=attrition, seed=seed, settings=settings)}
             print(json.dumps(row), flush=True)
             rows.append(row)
     if args.out:
