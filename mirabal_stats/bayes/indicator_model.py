@@ -153,8 +153,6 @@ class IndicatorModel:
     >>> result.effects(level="indicator")  # doctest: +SKIP
     """
 
-    _centred_response = False
-
     def __init__(
         self,
         panel,
@@ -325,10 +323,7 @@ class IndicatorModel:
                 # that d_k stays the effect of the sample's average response. Non-centred: its SD
                 # can be near zero (a common effect), where the centred form has a funnel.
                 tau_v = make_prior("programme_response_sd", pri["programme_response_sd"])
-                if self._centred_response:
-                    v_t = pm.ZeroSumNormal("programme_response_treated", sigma=tau_v, shape=len(d.treated_index))
-                else:
-                    v_t = tau_v * pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
+                v_t = tau_v * pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
                 v = pt.set_subtensor(pt.zeros(n)[d.treated_index], v_t)
                 v = pm.Deterministic("programme_response", v, dims="person")
                 change = change + v
