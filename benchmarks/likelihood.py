@@ -15,6 +15,9 @@ Methods (all on the same simulated panel, see ``benchmarks/_data.py``):
 * ``pymc_default_cells``: the kernel model's graph with ``implementation="pytensor"`` (the cell-table
   trick without the kernel) on the default backend.
 * ``pymc_numba``: the textbook model on the numba backend (nutpie's path).
+* ``ours_jax``: the same graph through PyMC's JAX bridge (``get_jaxified_logp``, the Op's JAX
+  translation), ``jax.jit(jax.value_and_grad(...))``: what ``pm.sample(nuts_sampler="numpyro")``
+  evaluates (needs jax).
 * ``bambi``: bambi's closest formula (needs bambi; run from a venv that has it).
 * ``python_loop``: a plain Python loop over answers (XS and S only).
 * ``floor_numpy``: the compute floor: numpy gather, softplus and sigmoid, two ``np.bincount``
@@ -27,7 +30,9 @@ The kernel's value and gradient are checked against ``floor_numpy`` (relative 1e
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -39,7 +44,7 @@ from benchmarks._data import SIZES, make_panel
 from benchmarks._models import bambi_formula, build_default_model, build_kernel_model
 
 ALL_METHODS = (
-    "ours_raw", "ours_pytensor_c", "ours_pytensor_numba", "pymc_default", "pymc_default_cells",
+    "ours_raw", "ours_pytensor_c", "ours_pytensor_numba", "ours_jax", "pymc_default", "pymc_default_cells",
     "pymc_numba", "bambi", "python_loop", "floor_numpy", "floor_exp_only",
 )
 SMOKE_METHODS = ("ours_raw", "ours_pytensor_c", "python_loop", "floor_numpy", "floor_exp_only")
@@ -84,6 +89,20 @@ def _logp_dlogp(model, mode, rng):
     fn(x)
     compile_s = time.perf_counter() - t0
     return (lambda: fn(x)), compile_s
+
+
+def _jax_logp_dlogp(model, rng):
+    """PyMC's jaxified log density with ``jax.value_and_grad`` (numpyro's evaluation)."""
+    import jax
+    from pymc.sampling.jax import get_jaxified_logp
+
+    t0 = time.perf_counter()
+    fn = jax.jit(jax.value_and_grad(get_jaxified_logp(model)))
+    point = model.initial_point(random_seed=1)
+    x = [point[v.name] + rng.normal(0.0, 0.1, np.shape(point[v.name])) for v in model.value_vars]
+    jax.block_until_ready(fn(x))
+    compile_s = time.perf_counter() - t0
+    return (lambda: jax.block_until_ready(fn(x))), compile_s
 
 
 def _bambi_model(panel):
@@ -177,6 +196,12 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
             record(name, fn, compile_s)
         del fn
 
+    if "ours_jax" in methods:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn, compile_s = _jax_logp_dlogp(build_kernel_model(panel, implementation="numba"), rng)
+            record("ours_jax", fn, compile_s)
+
     if "bambi" in methods:
         if size == "L":
             out["skipped"]["bambi"] = "dense design matrix of 4.3M x 122 (4 GB); not attempted at L"
@@ -195,12 +220,21 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
                     record("bambi", fn, build_s + compile_s)
                     out["bambi_formula"] = bambi_formula()
 
-    m = out["methods"]
+    out["ratios"] = compute_ratios(out["methods"])
+    out["peak_rss_mb"] = peak_rss_mb()
+    for k, v in out["ratios"].items():
+        if v is not None:
+            print(f"{size} {k:40s} {v:8.2f}", flush=True)
+    return out
+
+
+def compute_ratios(m):
+    """Speed ratios between the timed methods (None when one of the pair was not run)."""
 
     def ratio(a, b):
         return m[a]["median_s"] / m[b]["median_s"] if a in m and b in m else None
 
-    out["ratios"] = {
+    return {
         "ratio_pymc_default_over_ours": ratio("pymc_default", "ours_pytensor_c"),
         "ratio_pymc_default_cells_over_ours": ratio("pymc_default_cells", "ours_pytensor_c"),
         "ratio_pymc_numba_over_ours": ratio("pymc_numba", "ours_pytensor_c"),
@@ -210,12 +244,8 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
         "ratio_ours_raw_over_exp_only": ratio("ours_raw", "floor_exp_only"),
         "ratio_python_loop_over_ours_raw": ratio("python_loop", "ours_raw"),
         "ratio_ours_numba_backend_over_ours": ratio("ours_pytensor_numba", "ours_pytensor_c"),
+        "ratio_ours_jax_over_ours_numba_backend": ratio("ours_jax", "ours_pytensor_numba"),
     }
-    out["peak_rss_mb"] = peak_rss_mb()
-    for k, v in out["ratios"].items():
-        if v is not None:
-            print(f"{size} {k:40s} {v:8.2f}", flush=True)
-    return out
 
 
 def main(argv=None) -> int:
@@ -225,6 +255,8 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="XS size, fast methods only (CI)")
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
     parser.add_argument("--budget", type=float, default=1.5, help="seconds of repeats per method")
+    parser.add_argument("--append", action="store_true",
+                        help="add the methods to an existing --json of the same size")
     args = parser.parse_args(argv)
     if args.smoke:
         result = run("XS", methods=SMOKE_METHODS, budget_s=0.2)
@@ -234,6 +266,15 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown methods {sorted(unknown)}; choose from {ALL_METHODS}")
         result = run(args.size, methods=methods, budget_s=args.budget)
+    if args.json and args.append and os.path.exists(args.json):
+        previous = json.loads(open(args.json).read())
+        if previous["size"] != result["size"]:
+            raise SystemExit(f"{args.json} holds size {previous['size']}; not appending.")
+        previous["methods"].update(result["methods"])
+        previous["ratios"] = compute_ratios(previous["methods"])
+        previous["peak_rss_mb"] = max(previous["peak_rss_mb"], result["peak_rss_mb"])
+        previous["command"] += " ; " + result["command"]
+        result = previous
     if args.json:
         write_json(result, args.json)
     return 0

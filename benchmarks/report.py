@@ -17,6 +17,7 @@ LIK_METHODS = (
     ("ours_raw", "fused numba kernel (raw call)"),
     ("ours_pytensor_c", "kernel model, PyMC C backend (pm.sample path)"),
     ("ours_pytensor_numba", "kernel model, numba backend (nutpie path)"),
+    ("ours_jax", "kernel model, JAX backend (numpyro path)"),
     ("pymc_default", "PyMC default: textbook model, C backend"),
     ("pymc_default_cells", "PyMC plain graph on the cell table, C backend"),
     ("pymc_numba", "PyMC textbook model, numba backend"),
@@ -73,10 +74,12 @@ def sampling_table(results) -> str:
         lines += [f"### {s}: {r['n_persons']:,} persons, {r['n_obs']:,} answers, "
                   f"{r['chains']} chains x ({r['tune']} tune + {r['draws']} draws), seed {r['seed']}",
                   "", f"Command: `{r['command']}`", ""]
-        keys = ("wall_s_incl_compile", "compile_s", "gradient_evaluations", "min_bulk_ess_effects",
+        keys = ("wall_s_incl_compile", "compile_s", "sampling_s", "gradient_evaluations",
+                "gradient_evaluations_draws_only", "min_bulk_ess_effects",
                 "bulk_ess_sigma", "ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
                 "ess_per_1000_grad_sigma", "max_rhat_effects_sigma", "divergences", "posterior_mean_sigma")
-        order = ("ours_nutpie_lowrank", "ours_nutpie", "ours_pymc", "default_pymc", "default_nutpie")
+        order = ("ours_nutpie_lowrank", "ours_nutpie", "ours_pymc", "ours_numpyro",
+                 "ours_numpyro_vectorized", "default_pymc", "default_nutpie")
         variants = [v for v in order if v in r["variants"]]
         lines += ["| quantity | " + " | ".join(variants) + " |", "|---|" + "---|" * len(variants)]
         for k in keys:

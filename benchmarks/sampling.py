@@ -19,6 +19,13 @@ Variants:
 ``ours_nutpie_lowrank`` the same with nutpie's low-rank modified mass matrix (adapts to the
                  posterior correlations between the group, wave and effect parameters).
 ``ours_pymc``    the same model with ``pm.sample`` (C backend; the Op's perform calls numba).
+``ours_numpyro`` the same model with ``pm.sample(nuts_sampler="numpyro")`` (the Op's JAX
+                 translation, ``mirabal_stats/bayes/kernels/jax_dispatch.py``), PyMC's default
+                 ``chain_method="parallel"`` (``jax.pmap`` over the host devices PyMC creates);
+                 the compile time is inside the wall time. PyMC's bridge returns no warm-up
+                 statistics, so only ``gradient_evaluations_draws_only`` is reported.
+``ours_numpyro_vectorized`` the same with ``chain_method="vectorized"`` (``jax.vmap``: all
+                 chains in one program, one core).
 ``default_pymc`` textbook model (all non-centred, per-answer gathers, pm.Bernoulli), ``pm.sample``.
 ``default_nutpie`` textbook model with nutpie.
 """
@@ -37,7 +44,10 @@ from benchmarks._common import machine_description, peak_rss_mb, write_json
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import build_default_model, build_kernel_model
 
-VARIANTS = ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "default_pymc", "default_nutpie")
+VARIANTS = (
+    "ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "ours_numpyro", "ours_numpyro_vectorized",
+    "default_pymc", "default_nutpie",
+)
 EFFECTS = ("d", "mu_d")
 
 
@@ -57,11 +67,11 @@ def _summaries(idata, n_grad, wall_s):
         "max_rhat_effects_sigma": float(max(float(rhat[v].max()) for v in ("sigma", *EFFECTS))),
         "max_rhat_tau_d": float(rhat["tau_d"]),
         "divergences": divergences,
-        "gradient_evaluations": int(n_grad),
+        "gradient_evaluations": int(n_grad) if n_grad else None,
         "ess_per_s_effects": min_ess_effects / wall_s,
         "ess_per_s_sigma": ess_sigma / wall_s,
-        "ess_per_1000_grad_effects": 1000 * min_ess_effects / n_grad,
-        "ess_per_1000_grad_sigma": 1000 * ess_sigma / n_grad,
+        "ess_per_1000_grad_effects": 1000 * min_ess_effects / n_grad if n_grad else None,
+        "ess_per_1000_grad_sigma": 1000 * ess_sigma / n_grad if n_grad else None,
         "posterior_mean_sigma": float(post["sigma"].mean()),
         "posterior_mean_mu_d": post["mu_d"].mean(("chain", "draw")).values.tolist(),
     }
@@ -94,6 +104,18 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
                 save_warmup=True, progress_bar=False,
                 low_rank_modified_mass_matrix=variant.endswith("lowrank"),
             )
+        elif "numpyro" in variant:
+            import pymc as pm
+
+            compile_s = None  # inside pm.sample (JAX traces and compiles on the first call)
+            t1 = time.perf_counter()
+            method = "vectorized" if variant.endswith("vectorized") else "parallel"
+            with model:
+                idata = pm.sample(
+                    draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=False,
+                    compute_convergence_checks=False, nuts_sampler="numpyro",
+                    nuts_sampler_kwargs={"chain_method": method},
+                )
         else:
             import pymc as pm
 
@@ -108,13 +130,17 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             # in the gradient evaluations); posterior and sample_stats hold the draws only.
     t_end = time.perf_counter()
     wall = t_end - t0
-    if "nutpie" not in variant:
+    draw_steps = int(idata.sample_stats["n_steps"].sum())
+    if "numpyro" in variant:
+        n_grad = None  # no warm-up statistics: not comparable with the other variants
+    elif "nutpie" not in variant:
         n_grad = int(idata.sample_stats["n_steps"].sum()) + int(
             idata.warmup_sample_stats["n_steps"].sum()
         ) if "warmup_sample_stats" in idata.groups() else None
     else:
         n_grad = _n_steps(idata)
-    out = {"wall_s_incl_compile": wall, "compile_s": compile_s, "sampling_s": t_end - t1}
+    out = {"wall_s_incl_compile": wall, "compile_s": compile_s, "sampling_s": t_end - t1,
+           "gradient_evaluations_draws_only": draw_steps}
     out.update(_summaries(idata, n_grad, wall))
     print(variant, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}, flush=True)
     return out
@@ -123,12 +149,15 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
 def compute_ratios(v):
     """ESS/s and ESS per gradient of each kernel variant over PyMC's default model."""
     ratios = {}
-    for ours in ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc"):
+    for ours in ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "ours_numpyro",
+                 "ours_numpyro_vectorized"):
         if ours not in v or "default_pymc" not in v:
             continue
         suffix = "" if ours == "ours_nutpie" else "_" + ours.removeprefix("ours_")
         for key in ("ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
                     "ess_per_1000_grad_sigma"):
+            if v[ours][key] is None:
+                continue
             ratios[f"ratio_{key}_ours_over_default{suffix}"] = v[ours][key] / v["default_pymc"][key]
         ratios[f"ratio_wall_default_over_ours{suffix}"] = (
             v["default_pymc"]["wall_s_incl_compile"] / v[ours]["wall_s_incl_compile"]

@@ -8,6 +8,8 @@ so a graph asking for log-density and gradient evaluates the kernel once.
   reusing the output buffers between evaluations.
 * numba backend (nutpie, ``mode="NUMBA"``): a ``numba_funcify`` dispatch returns a jitted wrapper
   of the same kernel, so nutpie inlines it in its compiled log-density (no object mode, no GIL).
+* JAX backend (``pm.sample(nuts_sampler="numpyro")``): a ``jax_funcify`` dispatch in
+  :mod:`mirabal_stats.bayes.kernels.jax_dispatch`, registered below when jax is installed.
 
 The data (cell codes, person pointer, signs, answers) enter as PyTensor shared variables rather
 than constants: nutpie passes shared variables to the compiled function at run time, whereas
@@ -197,3 +199,18 @@ def _check_static_length(var, needed, name, what):
             raise ValueError(f"{name} has {length} entries; {message}")
         return var
     return Assert(message)(var, pt.ge(var.shape[0], needed))
+
+
+def _register_jax_dispatch() -> None:
+    """Give the Op a JAX translation (numpyro/blackjax via PyMC) when jax is installed.
+
+    Done at import of this module, not of the package: only models that use the Op pay for
+    importing jax (~0.5 s), and only if jax is there.
+    """
+    from importlib.util import find_spec
+
+    if find_spec("jax") is not None:
+        import mirabal_stats.bayes.kernels.jax_dispatch  # noqa: F401  (registers on import)
+
+
+_register_jax_dispatch()
