@@ -23,6 +23,7 @@ Partial pooling of the beneficial effects ``delta_k = b_k d_k``:
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -62,6 +63,9 @@ _SUPPORTS = {
 }
 
 _ATTRITION = ("mar", "shared")
+
+# Unique names for the covariate matrices' shared variables (nutpie keys shared data by name).
+_data_counter = itertools.count()
 
 
 
@@ -305,16 +309,21 @@ class IndicatorModel:
             sigma = make_prior("person_sd", pri["person_sd"])
             u = pt.zeros(n)
             lam = None
+            # The covariate matrices are data (shared variables, not constants baked into the
+            # graph), so that a model of the same design on another panel reuses the compiled
+            # model from the session's compile cache (bayes/sampling.py) with its data swapped in.
+            X_change = self._shared_data("X_change", d.X_change)
             if d.covariate_names:
                 lam = make_prior("covariate_severity", pri["covariate"], dims="covariate")
             for label, index in (("treated", d.treated_index), ("comparison", d.comparison_index)):
-                mean = pt.dot(d.X_level[index], lam) if lam is not None else pt.zeros(len(index))
+                X_level = self._shared_data(f"X_level_{label}", d.X_level[index])
+                mean = pt.dot(X_level, lam) if lam is not None else pt.zeros(len(index))
                 u_g = centred_zero_sum_normal(f"severity_{label}", mean, sigma, size=len(index))
                 u = pt.set_subtensor(u[index], u_g)
             change = pt.zeros(n)
             if d.covariate_names:
                 gam = make_prior("covariate_change", pri["covariate"], dims="covariate")
-                change = pt.dot(d.X_change, gam)
+                change = pt.dot(X_change, gam)
             u = pm.Deterministic("severity", u, dims="person")
             v = None
             if self.attrition == "shared":
@@ -349,7 +358,7 @@ class IndicatorModel:
                 resp_offset = lam_sel * u + lam_v * v
                 if d.covariate_names:
                     rho = make_prior("response_covariate", pri["covariate"], dims="covariate")
-                    resp_offset = resp_offset + pt.dot(d.X_change, rho)
+                    resp_offset = resp_offset + pt.dot(X_change, rho)
                 resp_cell = (d.response_wave * 2 + arr.person_group[d.response_at_risk]).astype(np.int32)
                 pm.Potential(
                     "response_loglik",
@@ -359,6 +368,14 @@ class IndicatorModel:
                     ),
                 )
         return model
+
+    @staticmethod
+    def _shared_data(name, values):
+        import pytensor
+
+        return pytensor.shared(
+            np.ascontiguousarray(values, dtype=float), name=f"indicator_{name}_{next(_data_counter)}",
+        )
 
     def _weighted_loglik(self, F_flat, offset_flat):
         # Weighted pseudo-likelihood sum_n w_person(n) * loglik_n. The shared likelihood function

@@ -13,13 +13,24 @@ Backends (all run the No-U-Turn sampler on the same PyMC model):
 
 BLAS is limited to one thread while sampling: the chains already use the cores, and threaded
 BLAS inside each chain only adds contention on small matrices.
+
+nutpie's compiled models are also kept in a small session-wide (process) cache keyed on the
+model's structure (:func:`model_fingerprint`), so that a new model of the same structure on new
+data (a refit on another panel of the same design, a simulation or sensitivity loop) swaps its
+data in with ``CompiledPyMCModel.with_data`` instead of recompiling. :func:`compile_cache_info`
+counts hits and misses, :func:`clear_compile_cache` empties it, and the environment variable
+``MIRABAL_STATS_COMPILE_CACHE_SIZE`` bounds it (default 8 models; 0 disables it). See
+docs/performance.md, "Compilation cache".
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +38,10 @@ import numpy as np
 
 from mirabal_stats.exceptions import SamplingWarning, SpecificationError
 
-__all__ = ["SAMPLERS", "sample_model", "SamplerDiagnostics", "sampler_diagnostics", "warn_if_unreliable"]
+__all__ = [
+    "SAMPLERS", "sample_model", "SamplerDiagnostics", "sampler_diagnostics", "warn_if_unreliable",
+    "model_fingerprint", "compile_cache_info", "clear_compile_cache", "CompileCacheInfo",
+]
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
@@ -67,7 +81,8 @@ def sample_model(
     """Sample ``model`` (a ``pymc.Model``) and return an ArviZ ``InferenceData``.
 
     ``compiled_cache`` (a dict owned by the caller) keeps nutpie's compiled model between fits
-    of the same model so that a second ``fit()`` skips the numba compile.
+    of the same model so that a second ``fit()`` skips the numba compile. A new model object
+    of the same structure reuses the session-wide cache instead (module docstring).
     """
     _check_settings(draws, tune, chains, sampler)
     kwargs = dict(sampler_kwargs or {})
@@ -81,7 +96,7 @@ def sample_model(
             cache = compiled_cache if compiled_cache is not None else {}
             key = ("nutpie", tuple(var_names) if var_names else None)
             if key not in cache:
-                cache[key] = nutpie.compile_pymc_model(model, var_names=var_names)
+                cache[key] = _compile_nutpie(model, var_names)
             idata = nutpie.sample(
                 cache[key], draws=int(draws), tune=int(tune), chains=int(chains), cores=cores,
                 seed=random_seed, progress_bar=False, **kwargs,
@@ -112,6 +127,238 @@ def sample_model(
                         var_names=var_names, nuts_sampler_kwargs=kwargs,
                     )
     return idata
+
+
+# ---------------------------------------------------------------- compile cache
+# Compiling a model for nutpie costs 5-30 s (numba); a new model object of the same structure on
+# new data reuses the compiled one with its data swapped in (well under a second). Bounded,
+# because each entry holds a compiled model and a copy of its first data (tens of MB at most).
+_ENV_SIZE = "MIRABAL_STATS_COMPILE_CACHE_SIZE"
+_DEFAULT_SIZE = 8
+_nutpie_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0, "uncacheable": 0}
+
+
+@dataclass(frozen=True)
+class CompileCacheInfo:
+    """Counters of the session-wide nutpie compile cache (see :func:`compile_cache_info`).
+
+    ``hits``: fits that reused a cached compiled model (data swapped in, no compile);
+    ``misses``: fits that compiled; ``uncacheable``: of the misses, models whose graph could not
+    be fingerprinted or whose data could not all be swapped (never cached); ``size`` and
+    ``maxsize``: entries held and the bound (0 disables the cache).
+    """
+
+    hits: int
+    misses: int
+    uncacheable: int
+    size: int
+    maxsize: int
+
+
+def _max_size() -> int:
+    raw = os.environ.get(_ENV_SIZE, "")
+    if raw.strip() == "":
+        return _DEFAULT_SIZE
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise SpecificationError(
+            f"{_ENV_SIZE}={raw!r} is not an integer; set it to the number of compiled models to "
+            f"keep (default {_DEFAULT_SIZE}) or to 0 to disable the compile cache."
+        ) from None
+
+
+def compile_cache_info() -> CompileCacheInfo:
+    """Hits, misses and size of the session-wide nutpie compile cache (this process)."""
+    with _cache_lock:
+        return CompileCacheInfo(size=len(_nutpie_cache), maxsize=_max_size(), **_stats)
+
+
+def clear_compile_cache() -> None:
+    """Drop every cached compiled model and reset the counters of :func:`compile_cache_info`.
+
+    Models already fitted keep their own compiled model (``fit()`` twice on one model object
+    never recompiles); only new model objects are affected.
+    """
+    with _cache_lock:
+        _nutpie_cache.clear()
+        for name in _stats:
+            _stats[name] = 0
+
+
+def _value_signature(data) -> tuple:
+    """dtype, shape and SHA-256 of an array's bytes (``repr`` for anything else)."""
+    try:
+        arr = np.asarray(data)
+        if arr.dtype == object:
+            raise TypeError
+        arr = np.ascontiguousarray(arr)
+        return ("array", str(arr.dtype), arr.shape, hashlib.sha256(arr.tobytes()).hexdigest())
+    except (TypeError, ValueError):
+        return ("object", repr(data))
+
+
+def model_fingerprint(model):
+    """Structural fingerprint of what nutpie compiles from ``model``, with the data left out.
+
+    Returns ``(key, shared)``. ``key`` is hashable and equal for two models exactly when
+
+    - their log-density and trace (free and deterministic variables) graphs are the same node for
+      node, with equal Ops (PyTensor's own ``==``, the test its graph merging relies on; Ops
+      without ``__props__`` compare by identity, so they never match across models) and equal
+      output types (dtype and static shape);
+    - every constant baked into the graph is equal (dtype, shape and SHA-256 of the values: prior
+      parameters, index arrays, anything not held in a shared variable);
+    - the dimension lengths (PyMC keeps them in shared variables) are equal, as are the names
+      of the model variables and the shapes of every traced variable (which fix the size of
+      nutpie's parameter vector and of its trace);
+    - ``check_bounds`` is the same.
+
+    The other shared variables (the data) enter by type only; ``shared`` lists them in the order
+    the traversal met them, which is the same role-for-role order for two models with equal keys.
+    Returns ``(None, [])`` when the graph cannot be fingerprinted (e.g. an unhashable Op):
+    such a model is compiled and never shared.
+    """
+    from nutpie.compile_pymc import _compute_shapes
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import graph_inputs, io_toposort
+
+    try:
+        dim_vars = {id(var): name for name, var in model.dim_lengths.items()}
+        trace_vars = list(model.unobserved_value_vars)
+        outputs = [model.logp(), *trace_vars]
+        inputs = list(graph_inputs(outputs))
+        index: dict = {}
+        shared: list = []
+        items: list = []
+
+        def visit_root(var):
+            if isinstance(var, SharedVariable) and id(var) in dim_vars:
+                items.append(("dim", dim_vars[id(var)], _value_signature(var.get_value())))
+            elif isinstance(var, SharedVariable):
+                shared.append(var)
+                items.append(("shared", var.type))
+            elif isinstance(var, Constant):
+                items.append(("const", var.type, _value_signature(var.data)))
+            else:
+                items.append(("input", var.name, var.type))
+            index[var] = len(index)
+
+        for node in io_toposort(inputs, outputs):
+            for var in node.inputs:
+                if var not in index:
+                    visit_root(var)
+            items.append(("node", node.op, tuple(index[v] for v in node.inputs),
+                          tuple(o.type for o in node.outputs)))
+            for out in node.outputs:
+                index[out] = len(index)
+        for var in outputs:
+            if var not in index:
+                visit_root(var)
+        items.append(("outputs", tuple(index[v] for v in outputs), tuple(v.name for v in trace_vars)))
+        items.append(("dims", tuple(
+            (name, _value_signature(var.get_value()) if isinstance(var, SharedVariable) else repr(var))
+            for name, var in model.dim_lengths.items()
+        )))
+        items.append(("free", tuple((rv.name, model.rvs_to_values[rv].name) for rv in model.free_RVs)))
+        items.append(("shapes", tuple(
+            (name, tuple(int(k) for k in shape)) for name, shape in _compute_shapes(model).items()
+        )))
+        items.append(("check_bounds", bool(model.check_bounds)))
+        key = tuple(items)
+        hash(key)
+    except Exception:  # noqa: BLE001 - any failure means "do not share", never a wrong reuse
+        return None, []
+    return key, shared
+
+
+@dataclass(frozen=True, eq=False)
+class _Entry:
+    compiled: Any  # nutpie CompiledPyMCModel of the first model with this key
+    names: tuple  # its name for each shared variable of the fingerprint, by position
+    swap: tuple  # positions nutpie reads at run time (replaced by the new model's data)
+    fixed: tuple  # (position, value signature) of shared variables nutpie does not read
+
+
+def _make_entry(compiled, shared) -> _Entry | None:
+    names = tuple(var.name for var in shared)
+    if len(set(names)) != len(names):
+        return None  # nutpie keys data by name: ambiguous names cannot be swapped
+    swap = tuple(i for i, name in enumerate(names) if name in compiled.shared_data)
+    # Shared variables the compiled functions do not read cannot matter to them, but their
+    # values must still match for a reuse (they may have fixed something at build time).
+    fixed = tuple(
+        (i, _value_signature(var.get_value(borrow=True)))
+        for i, var in enumerate(shared) if i not in set(swap)
+    )
+    return _Entry(compiled=compiled, names=names, swap=swap, fixed=fixed)
+
+
+def _reuse(entry: _Entry, model, shared):
+    """``entry.compiled`` with ``model``'s data, initial point function and coordinates."""
+    import dataclasses
+
+    from nutpie.compile_pymc import (
+        _prepare_dims_and_coords, _rv_dict_to_flat_array_wrapper, _wrap_with_lock,
+    )
+    from pymc.initial_point import make_initial_point_fn
+
+    for i, signature in entry.fixed:
+        if _value_signature(shared[i].get_value(borrow=True)) != signature:
+            return None
+    cached = entry.compiled
+    compiled = cached.with_data(
+        **{entry.names[i]: np.asarray(shared[i].get_value(borrow=True)) for i in entry.swap}
+    )
+    # The same initial point as nutpie.compile_pymc_model(model) with its defaults (support
+    # point of each free variable, jittered), built on the new model: it may depend on the data.
+    point_fn = _wrap_with_lock(make_initial_point_fn(
+        model=model, overrides=None, jitter_rvs=set(model.free_RVs),
+        default_strategy="support_point", return_transformed=True,
+    ))
+    names = [model.rvs_to_values[rv].name for rv in model.free_RVs]
+    point_fn = _rv_dict_to_flat_array_wrapper(
+        point_fn, names=names, shapes=[cached.shapes[n] for n in names]
+    )
+    dims, coords = _prepare_dims_and_coords(model, cached.shape_info)
+    return dataclasses.replace(compiled, initial_point_func=point_fn, dims=dims, _coords=coords)
+
+
+def _compile_nutpie(model, var_names):
+    """Compile ``model`` for nutpie, or reuse a cached compiled model of the same structure."""
+    import nutpie
+
+    maxsize = _max_size()
+    key = shared = None
+    if maxsize > 0:
+        key, shared = model_fingerprint(model)
+        if key is not None:
+            key = (key, tuple(var_names) if var_names else None)
+            with _cache_lock:
+                entry = _nutpie_cache.get(key)
+                if entry is not None:
+                    _nutpie_cache.move_to_end(key)
+            if entry is not None:
+                compiled = _reuse(entry, model, shared)
+                if compiled is not None:
+                    with _cache_lock:
+                        _stats["hits"] += 1
+                    return compiled
+    compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+    entry = _make_entry(compiled, shared) if key is not None else None
+    with _cache_lock:
+        _stats["misses"] += 1
+        if maxsize > 0 and entry is None:
+            _stats["uncacheable"] += 1
+        if entry is not None:
+            _nutpie_cache[key] = entry
+            _nutpie_cache.move_to_end(key)
+            while len(_nutpie_cache) > maxsize:
+                _nutpie_cache.popitem(last=False)
+    return compiled
 
 
 @dataclass(frozen=True)
