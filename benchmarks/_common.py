@@ -78,3 +78,22 @@ def write_json(result: dict, path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=float) + "\n")
+
+
+def merge_into_previous(result: dict, path: str, *, entries: str, same_keys: tuple, compute_ratios) -> dict:
+    """``--append``: add this run's ``result[entries]`` to the JSON already at ``path``.
+
+    Refuses (SystemExit) when the stored run differs in any of ``same_keys``: ratios between
+    runs with other settings would mean nothing.
+    """
+    import json
+
+    previous = json.loads(open(path).read())
+    differing = [k for k in same_keys if previous[k] != result[k]]
+    if differing:
+        raise SystemExit(f"{path} was run with other {', '.join(differing)}; not appending.")
+    previous[entries].update(result[entries])
+    previous["ratios"] = compute_ratios(previous[entries])
+    previous["peak_rss_mb"] = max(previous["peak_rss_mb"], result["peak_rss_mb"])
+    previous["command"] += " ; " + result["command"]
+    return previous

@@ -30,7 +30,6 @@ The kernel's value and gradient are checked against ``floor_numpy`` (relative 1e
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -39,7 +38,9 @@ import warnings
 
 import numpy as np
 
-from benchmarks._common import RESULTS_DIR, machine_description, median_time, peak_rss_mb, write_json
+from benchmarks._common import (
+    RESULTS_DIR, machine_description, median_time, merge_into_previous, peak_rss_mb, write_json,
+)
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import bambi_formula, build_default_model, build_kernel_model
 
@@ -267,14 +268,8 @@ def main(argv=None) -> int:
             parser.error(f"unknown methods {sorted(unknown)}; choose from {ALL_METHODS}")
         result = run(args.size, methods=methods, budget_s=args.budget)
     if args.json and args.append and os.path.exists(args.json):
-        previous = json.loads(open(args.json).read())
-        if previous["size"] != result["size"]:
-            raise SystemExit(f"{args.json} holds size {previous['size']}; not appending.")
-        previous["methods"].update(result["methods"])
-        previous["ratios"] = compute_ratios(previous["methods"])
-        previous["peak_rss_mb"] = max(previous["peak_rss_mb"], result["peak_rss_mb"])
-        previous["command"] += " ; " + result["command"]
-        result = previous
+        result = merge_into_previous(result, args.json, entries="methods", same_keys=("size",),
+                                     compute_ratios=compute_ratios)
     if args.json:
         write_json(result, args.json)
     return 0

@@ -40,7 +40,7 @@ import warnings
 
 import numpy as np
 
-from benchmarks._common import machine_description, peak_rss_mb, write_json
+from benchmarks._common import machine_description, merge_into_previous, peak_rss_mb, write_json
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import build_default_model, build_kernel_model
 
@@ -209,17 +209,9 @@ def main(argv=None) -> int:
         result = run(args.size, variants=variants, draws=args.draws, tune=args.tune,
                      chains=args.chains, cores=args.cores)
     if args.json and args.append and os.path.exists(args.json):
-        import json
-
-        previous = json.loads(open(args.json).read())
-        same = all(previous[k] == result[k] for k in ("size", "draws", "tune", "chains", "seed"))
-        if not same:
-            raise SystemExit(f"{args.json} was run with other settings; not appending.")
-        previous["variants"].update(result["variants"])
-        previous["ratios"] = compute_ratios(previous["variants"])
-        previous["peak_rss_mb"] = max(previous["peak_rss_mb"], result["peak_rss_mb"])
-        previous["command"] += " ; " + result["command"]
-        result = previous
+        result = merge_into_previous(result, args.json, entries="variants",
+                                     same_keys=("size", "draws", "tune", "chains", "seed"),
+                                     compute_ratios=compute_ratios)
     if args.json:
         write_json(result, args.json)
     return 0
