@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cell_index", "logit_cells_loglik", "logit_cells_loglik_numpy", "numba_available"]
+__all__ = [
+    "cell_index", "logit_cells_loglik", "logit_cells_loglik_numpy", "numba_available",
+    "bernoulli_logit_loglik",
+]
 
 
 def cell_index(indicator: np.ndarray, wave: np.ndarray, group: np.ndarray, *, n_waves: int) -> np.ndarray:
@@ -30,6 +33,15 @@ def logit_cells_loglik_numpy(F, offset, *, cell, person, sign, y) -> float:
     eta = np.asarray(F)[cell] + sign * np.asarray(offset)[person]
     # log p(y | eta) = y * eta - log(1 + exp(eta)), written stably with logaddexp.
     return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+
+def bernoulli_logit_loglik(eta, y, weights=None):
+    """``sum_n w_n (y_n eta_n - log(1 + exp(eta_n)))`` as a PyTensor scalar, for linear predictors
+    that do not have the cell + person-offset form (per-observation weights, random slopes)."""
+    import pytensor.tensor as pt
+
+    terms = y * eta - pt.softplus(eta)
+    return pt.sum(terms if weights is None else weights * terms)
 
 
 def numba_available() -> bool:

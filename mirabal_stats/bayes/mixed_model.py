@@ -1,4 +1,4 @@
-"""Bayesian logistic regression with a random intercept, specified by a formula.
+"""Bayesian logistic regression with random intercepts (and slopes), specified by a formula.
 
 ``BinaryMixedModel("y ~ trt * time + (1 | patient)", data)`` is the general front end used for
 reproductions and designs that are not an :class:`~mirabal_stats.IndicatorPanel`. It shares the
@@ -9,6 +9,9 @@ conventions of :class:`~mirabal_stats.bayes.IndicatorModel`:
 
 where ``X_unique`` holds the distinct rows of the fixed-effect design matrix (``cell_n`` says which
 row observation ``n`` has), so the fixed part is computed once per distinct covariate pattern.
+With random slopes, ``(1 + time | patient)``, the group term is ``z_n' b[group_n]`` with
+``b_j ~ MvNormal(0, Sigma)``, Sigma from an LKJ prior on the correlations and the ``sd`` prior on
+each standard deviation (lme4's default structure, correlated intercept and slopes).
 """
 
 from __future__ import annotations
@@ -37,14 +40,15 @@ DEFAULT_MIXED_PRIORS: dict[str, tuple] = {
     "intercept": ("normal", 0.0, 5.0),
     "fixed": ("normal", 0.0, 2.5),
     "sd": ("halfnormal", 2.5),
+    "lkj_eta": ("lkj", 2.0),
 }
-_SUPPORTS = {"intercept": "real", "fixed": "real", "sd": "positive"}
+_SUPPORTS = {"intercept": "real", "fixed": "real", "sd": "positive", "lkj_eta": "correlation"}
 
 _RANDOM_TERM = re.compile(r"\(\s*([^|()]+?)\s*\|\s*([^|()]+?)\s*\)")
 
 
 def _parse_formula(formula: str) -> tuple[str, str, str]:
-    """Split ``"y ~ x + (1 | g)"`` into the fixed formula ``"y ~ x"``, ``"1"`` and ``"g"``."""
+    """Split ``"y ~ x + (1 + t | g)"`` into the fixed formula ``"y ~ x"``, ``"1 + t"`` and ``"g"``."""
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(
             f"formula must be a string like 'y ~ trt * time + (1 | patient)', got {formula!r}."
@@ -52,15 +56,16 @@ def _parse_formula(formula: str) -> tuple[str, str, str]:
     randoms = _RANDOM_TERM.findall(formula)
     if len(randoms) != 1:
         raise SpecificationError(
-            f"formula {formula!r} must contain exactly one random-effect term '(1 | group)'; "
-            f"found {len(randoms)}. Only a single random intercept is supported."
+            f"formula {formula!r} must contain exactly one random-effect term such as "
+            f"'(1 | group)' or '(1 + time | group)'; found {len(randoms)}. Several grouping "
+            "factors (crossed or nested) are not supported."
         )
     lhs_random, group = randoms[0]
-    if lhs_random.replace(" ", "") != "1":
+    compact = lhs_random.replace(" ", "")
+    if compact.startswith(("0+", "-1+")) or compact.endswith(("+0", "-1")):
         raise SpecificationError(
-            f"Random term '({lhs_random} | {group})' is not supported: only random intercepts "
-            f"'(1 | {group})' are implemented. Drop the random slope, or fit it as a fixed "
-            f"interaction with {group}."
+            f"Random term '({lhs_random} | {group})' removes the random intercept; random slopes "
+            f"without a random intercept are not supported. Use '(1 + ... | {group})'."
         )
     fixed = _RANDOM_TERM.sub("", formula)
     # Tidy the '+' left behind by removing the random term.
@@ -69,7 +74,7 @@ def _parse_formula(formula: str) -> tuple[str, str, str]:
     fixed = re.sub(r"\+\s*$", "", fixed).strip()
     if fixed.endswith("~"):
         fixed += " 1"
-    return fixed, "1", group.strip()
+    return fixed, lhs_random.strip(), group.strip()
 
 
 class BinaryMixedModel:
@@ -79,14 +84,19 @@ class BinaryMixedModel:
     ----------
     formula : str
         ``"y ~ <fixed effects> + (1 | group)"``. The fixed part is any formulaic formula
-        (interactions ``a * b``, ``C(x)`` ...); the response must be 0/1. One random intercept.
+        (interactions ``a * b``, ``C(x)`` ...); the response must be 0/1. One grouping factor,
+        with a random intercept ``(1 | group)`` or a random intercept and slopes
+        ``(1 + time | group)`` (as in lme4, ``(time | group)`` includes the intercept; the
+        intercept and slopes are correlated).
     data : pandas.DataFrame
         One row per observation. Rows with a missing value in a used column are excluded with a
         :class:`~mirabal_stats.exceptions.RowsExcludedWarning`.
     priors : dict, optional
-        Overrides of :data:`DEFAULT_MIXED_PRIORS`, by role (``"intercept"``, ``"fixed"``, ``"sd"``)
-        or by fixed-effect term name (e.g. ``"trt:time"``), each a tuple ``(family, *params)``
-        (see :mod:`mirabal_stats.bayes.priors`). Example of vague priors:
+        Overrides of :data:`DEFAULT_MIXED_PRIORS`, by role (``"intercept"``, ``"fixed"``, ``"sd"``,
+        ``"lkj_eta"``) or by fixed-effect term name (e.g. ``"trt:time"``), each a tuple
+        ``(family, *params)`` (see :mod:`mirabal_stats.bayes.priors`); ``"sd"`` applies to every
+        random-effect SD, ``("lkj", eta)`` is the LKJ prior of their correlations (random slopes
+        only; default 2, which mildly favours small correlations). Example of vague priors:
         ``{"intercept": ("normal", 0, 10), "fixed": ("normal", 0, 10), "sd": ("exponential", 0.1)}``.
     parametrization : {"noncentered", "centered"}, default "noncentered"
         How the random intercepts enter the sampler. Non-centred suits groups with few
@@ -135,7 +145,7 @@ class BinaryMixedModel:
             )
         from formulaic import Formula, model_matrix
 
-        fixed, _, group = _parse_formula(formula)
+        fixed, random_lhs, group = _parse_formula(formula)
         self.formula = formula
         self.group = group
         self.parametrization = parametrization
@@ -143,7 +153,11 @@ class BinaryMixedModel:
             parsed = Formula(fixed)
         except Exception as exc:  # formulaic raises several parser error types
             raise SpecificationError(f"Cannot parse the fixed part {fixed!r} of the formula: {exc}") from exc
-        needed = sorted(set(parsed.required_variables) | {group})
+        try:
+            random_parsed = Formula(random_lhs)
+        except Exception as exc:
+            raise SpecificationError(f"Cannot parse the random term {random_lhs!r}: {exc}") from exc
+        needed = sorted(set(parsed.required_variables) | set(random_parsed.required_variables) | {group})
         missing = [c for c in needed if c not in data.columns]
         if missing:
             raise SpecificationError(
@@ -174,6 +188,10 @@ class BinaryMixedModel:
                 f"The fixed-effect design {self.terms} is rank deficient (collinear columns); "
                 "remove redundant terms."
             )
+        Z = model_matrix(random_parsed, frame)
+        self.random_terms = list(Z.model_spec.column_names)
+        # (1 | g) keeps the fused-kernel likelihood; slopes need a per-observation loading matrix.
+        self._Z = None if self.random_terms == ["Intercept"] else np.asarray(Z, dtype=float)
         codes, levels = pd.factorize(frame[group], sort=True)
         unique_rows, cell = np.unique(X, axis=0, return_inverse=True)
         self._X_unique = unique_rows
@@ -223,11 +241,17 @@ class BinaryMixedModel:
         from mirabal_stats.bayes.likelihood import logit_cells_loglik
 
         coords = {"term": self.terms, self.group: self._levels}
+        if self._Z is not None:
+            coords["random_term"] = self.random_terms
+            coords["random_pair"] = [f"{a},{b}" for a, b in self.random_pairs]
         with pm.Model(coords=coords) as model:
             coefs = [
                 make_prior(f"beta_{i}", self.term_priors[t]) for i, t in enumerate(self.terms)
             ]
             beta = pm.Deterministic("beta", pt.stack(coefs), dims="term")
+            if self._Z is not None:
+                self._build_slopes(beta)
+                return model
             sd = make_prior("sd", self.priors["sd"])
             if self.parametrization == "noncentered":
                 z = pm.Normal("z", 0.0, 1.0, dims=self.group)
@@ -244,6 +268,35 @@ class BinaryMixedModel:
             )
         return model
 
+    @property
+    def random_pairs(self) -> list[tuple[str, str]]:
+        """Pairs of random terms whose correlation is estimated (upper triangle, row order)."""
+        q = len(self.random_terms)
+        return [(self.random_terms[i], self.random_terms[j]) for i in range(q) for j in range(i + 1, q)]
+
+    def _build_slopes(self, beta) -> None:
+        """Random intercept and slopes, correlated: b_j = L z_j (non-centred), L the Cholesky
+        factor of Sigma with an LKJ prior on the correlations and the ``sd`` prior on each SD."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        from mirabal_stats.bayes.likelihood import bernoulli_logit_loglik
+        from mirabal_stats.bayes.priors import prior_dist
+
+        q = len(self.random_terms)
+        chol, corr, sds = pm.LKJCholeskyCov(
+            "random_cov", n=q, eta=self.priors["lkj_eta"][1],
+            sd_dist=prior_dist(self.priors["sd"], shape=q), compute_corr=True,
+        )
+        pm.Deterministic("sd_random", sds, dims="random_term")
+        upper = np.triu_indices(q, k=1)
+        pm.Deterministic("corr_random", corr[upper], dims="random_pair")
+        z = pm.Normal("z", 0.0, 1.0, dims=("random_term", self.group))
+        b = pm.Deterministic("b", pt.dot(chol, z).T, dims=(self.group, "random_term"))
+        F = pt.dot(pt.as_tensor_variable(self._X_unique), beta)
+        eta = F[self._cell] + pt.sum(pt.as_tensor_variable(self._Z) * b[self._person], axis=1)
+        pm.Potential("loglik", bernoulli_logit_loglik(eta, self._y))
+
     def __repr__(self) -> str:
         lines = [
             f"BinaryMixedModel: {self.formula}",
@@ -254,11 +307,28 @@ class BinaryMixedModel:
         ]
         for t in self.terms:
             lines.append(f"    {t:<20} ~ {prior_text(self.term_priors[t])}")
-        lines.append(f"    {'sd(' + self.group + ')':<20} ~ {prior_text(self.priors['sd'])}")
-        lines.append(
-            f"    b[{self.group}] ~ Normal(0, sd({self.group})), {self.parametrization} parametrization"
-        )
+        if self._Z is None:
+            lines.append(f"    {'sd(' + self.group + ')':<20} ~ {prior_text(self.priors['sd'])}")
+            lines.append(
+                f"    b[{self.group}] ~ Normal(0, sd({self.group})), {self.parametrization} parametrization"
+            )
+        else:
+            terms = ", ".join(self.random_terms)
+            lines[1] = (f"  likelihood: {self.response} ~ Bernoulli(logit^-1(X beta + z' b[{self.group}])),"
+                        f" z = ({terms})")
+            for label in self.random_labels[: len(self.random_terms)]:
+                lines.append(f"    {label:<20} ~ {prior_text(self.priors['sd'])}")
+            lines.append(f"    correlations         ~ {prior_text(self.priors['lkj_eta'])}")
+            lines.append(f"    b[{self.group}] ~ MvNormal(0, Sigma), non-centred (b = L z)")
         return "\n".join(lines)
+
+    @property
+    def random_labels(self) -> list[str]:
+        """Row names of the random-effect SDs (and correlations) in ``to_frame()``."""
+        if self._Z is None:
+            return [f"sd({self.group})"]
+        sds = [f"sd({self.group})" if t == "Intercept" else f"sd({t}|{self.group})" for t in self.random_terms]
+        return sds + [f"cor({a},{b}|{self.group})" for a, b in self.random_pairs]
 
     __str__ = __repr__
 
@@ -304,18 +374,26 @@ class BinaryMixedModel:
 class MixedModelResults(BayesResults):
     """Posterior of a :class:`BinaryMixedModel`."""
 
-    _monitored = ("beta", "sd")
-
     def __init__(self, *, idata, model: BinaryMixedModel, **kwargs):
         super().__init__(idata=idata, **kwargs)
         self._model = model
+        slopes = model._Z is not None
+        self._monitored = ("beta", "sd_random", "corr_random") if slopes else ("beta", "sd")
 
     def _parameter_draws(self):
+        m = self._model
         beta = stack_draws(self._idata, "beta")
-        sd = stack_draws(self._idata, "sd")[:, None]
-        labels = list(self._model.terms) + [f"sd({self._model.group})"]
-        keys = [f"beta[{t}]" for t in self._model.terms] + ["sd"]
-        return np.hstack([beta, sd]), labels, keys
+        labels = list(m.terms) + m.random_labels
+        keys = [f"beta[{t}]" for t in m.terms]
+        if m._Z is None:
+            blocks = [beta, stack_draws(self._idata, "sd")[:, None]]
+            keys.append("sd")
+        else:
+            blocks = [beta, stack_draws(self._idata, "sd_random"),
+                      stack_draws(self._idata, "corr_random").reshape(beta.shape[0], -1)]
+            keys += [f"sd_random[{t}]" for t in m.random_terms]
+            keys += [f"corr_random[{a},{b}]" for a, b in m.random_pairs]
+        return np.hstack(blocks), labels, keys
 
     def summary(self, *, ci_level: float = 0.9) -> str:
         """The fixed effects and the random-intercept SD in words."""

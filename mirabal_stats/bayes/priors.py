@@ -29,7 +29,7 @@ from mirabal_stats.exceptions import SpecificationError
 
 __all__ = [
     "PRIOR_FAMILIES", "Prior", "check_prior", "merge_priors", "prior_text", "make_prior",
-    "centred_zero_sum_normal",
+    "prior_dist", "centred_zero_sum_normal",
 ]
 
 Prior = tuple
@@ -42,6 +42,13 @@ PRIOR_FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "halfnormal": (("sigma",), "positive"),
     "halfstudent_t": (("nu", "sigma"), "positive"),
     "exponential": (("lam",), "positive"),
+    # LKJ prior of a correlation matrix (eta = 1: uniform; larger: favours small correlations).
+    "lkj": (("eta",), "correlation"),
+}
+_SUPPORT_TEXT = {
+    "positive": ("a standard deviation (positive)", "halfnormal, halfstudent_t or exponential"),
+    "real": ("a real-valued effect", "normal, student_t or flat"),
+    "correlation": ("a correlation matrix", "lkj"),
 }
 
 
@@ -67,12 +74,8 @@ def check_prior(role: str, prior: Any, *, support: str) -> tuple:
             f"({', '.join(names) or 'none'}), got {len(prior) - 1}: {prior!r}."
         )
     if family_support != support:
-        kind = "a standard deviation (positive)" if support == "positive" else "a real-valued effect"
-        raise SpecificationError(
-            f"{role!r} is {kind}, so it needs a "
-            f"{'halfnormal, halfstudent_t or exponential' if support == 'positive' else 'normal, student_t or flat'}"
-            f" prior, not {family!r}."
-        )
+        kind, families = _SUPPORT_TEXT[support]
+        raise SpecificationError(f"{role!r} is {kind}, so it needs a {families} prior, not {family!r}.")
     values = tuple(float(v) for v in prior[1:])
     for name, value in zip(names, values):
         if name != "mu" and not value > 0:
@@ -107,33 +110,48 @@ def prior_text(prior: tuple) -> str:
     """Human-readable form, e.g. ``Normal(0, 2.5)``."""
     names = {
         "normal": "Normal", "student_t": "StudentT", "flat": "Flat", "halfnormal": "HalfNormal",
-        "halfstudent_t": "HalfStudentT", "exponential": "Exponential",
+        "halfstudent_t": "HalfStudentT", "exponential": "Exponential", "lkj": "LKJ",
     }
     args = ", ".join(f"{v:g}" for v in prior[1:])
     return f"{names[prior[0]]}({args})"
 
 
-def make_prior(name: str, prior: tuple, *, dims: Any = None, shape: Any = None):
-    """Create the PyMC random variable ``name`` with ``prior`` (inside a model context)."""
+def _family(prior: tuple):
+    """PyMC distribution class and keyword arguments of ``prior``."""
     import pymc as pm
 
     family, *p = prior
-    kwargs = {"dims": dims} if dims is not None else {}
+    table = {
+        "normal": (pm.Normal, lambda: {"mu": p[0], "sigma": p[1]}),
+        "student_t": (pm.StudentT, lambda: {"nu": p[0], "mu": p[1], "sigma": p[2]}),
+        "flat": (pm.Flat, dict),
+        "halfnormal": (pm.HalfNormal, lambda: {"sigma": p[0]}),
+        "halfstudent_t": (pm.HalfStudentT, lambda: {"nu": p[0], "sigma": p[1]}),
+        "exponential": (pm.Exponential, lambda: {"lam": p[0]}),
+    }
+    if family not in table:  # unreachable after check_prior
+        raise SpecificationError(f"Unknown prior family {family!r}.")
+    cls, params = table[family]
+    return cls, params()
+
+
+def make_prior(name: str, prior: tuple, *, dims: Any = None, shape: Any = None):
+    """Create the PyMC random variable ``name`` with ``prior`` (inside a model context)."""
+    cls, params = _family(prior)
+    if dims is not None:
+        params["dims"] = dims
     if shape is not None:
-        kwargs["shape"] = shape
-    if family == "normal":
-        return pm.Normal(name, mu=p[0], sigma=p[1], **kwargs)
-    if family == "student_t":
-        return pm.StudentT(name, nu=p[0], mu=p[1], sigma=p[2], **kwargs)
-    if family == "flat":
-        return pm.Flat(name, **kwargs)
-    if family == "halfnormal":
-        return pm.HalfNormal(name, sigma=p[0], **kwargs)
-    if family == "halfstudent_t":
-        return pm.HalfStudentT(name, nu=p[0], sigma=p[1], **kwargs)
-    if family == "exponential":
-        return pm.Exponential(name, lam=p[0], **kwargs)
-    raise SpecificationError(f"Unknown prior family {family!r}.")  # unreachable after check_prior
+        params["shape"] = shape
+    return cls(name, **params)
+
+
+def prior_dist(prior: tuple, *, shape: Any = None):
+    """The unnamed distribution of ``prior`` (``Distribution.dist``), e.g. for
+    ``pm.LKJCholeskyCov(sd_dist=...)``."""
+    cls, params = _family(prior)
+    if shape is not None:
+        params["shape"] = shape
+    return cls.dist(**params)
 
 
 def _zero_sum_normal_logp(value, mu, sigma):

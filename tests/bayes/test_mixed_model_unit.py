@@ -89,8 +89,10 @@ def test_missing_column_is_named(small_data):
 def test_formula_errors(small_data):
     with pytest.raises(SpecificationError, match="exactly one random-effect term"):
         BinaryMixedModel("y ~ x", small_data)
-    with pytest.raises(SpecificationError, match="only random intercepts"):
-        BinaryMixedModel("y ~ x + (x | clinic)", small_data)
+    with pytest.raises(SpecificationError, match="removes the random intercept"):
+        BinaryMixedModel("y ~ x + (0 + x | clinic)", small_data)
+    with pytest.raises(SpecificationError, match="exactly one random-effect term"):
+        BinaryMixedModel("y ~ x + (1 | clinic) + (1 | trt)", small_data)
     bad = small_data.assign(y=small_data["y"] * 2)
     with pytest.raises(SpecificationError, match="must be 0/1"):
         BinaryMixedModel("y ~ x + (1 | clinic)", bad)
@@ -121,3 +123,38 @@ def test_bad_sampler_settings(small_data):
         model.fit(sampler="stan")
     with pytest.raises(SpecificationError, match="draws must be an integer"):
         model.fit(draws=0)
+
+
+def test_random_slopes_likelihood_matches_scipy(small_data, rng):
+    """(x | clinic): eta = X beta + b0[clinic] + x b1[clinic] with b_j = L z_j; the log-likelihood
+    term equals a scipy computation from the model's own beta and b, b's covariance factor is
+    the LKJ Cholesky factor, and the SD and correlation rows are named by the grouping factor."""
+    model = BinaryMixedModel("y ~ x + trt + (x | clinic)", small_data)
+    assert model.random_terms == ["Intercept", "x"]
+    assert model.random_labels == ["sd(clinic)", "sd(x|clinic)", "cor(Intercept,x|clinic)"]
+    text = str(model)
+    assert "z' b[clinic]" in text and "LKJ(2)" in text and "sd(x|clinic)" in text
+    m = model.model
+    point = {k: rng.normal(scale=0.5, size=np.shape(v)) for k, v in m.initial_point().items()}
+    fn = m.compile_fn(m.replace_rvs_by_values([m["beta"], m["b"], m["z"], m["random_cov"],
+                                               m["sd_random"], m["corr_random"], m.potentials[0]]),
+                      inputs=m.value_vars, on_unused_input="ignore")
+    beta, b, z, chol_packed, sds, corr, loglik = fn(point)
+    codes = pd.factorize(small_data["clinic"], sort=True)[0]
+    X = np.column_stack([np.ones(len(small_data)), small_data["x"], small_data["trt"]])
+    eta = X @ beta + b[codes, 0] + small_data["x"].to_numpy() * b[codes, 1]
+    expected = stats.bernoulli.logpmf(small_data["y"], expit(eta)).sum()
+    assert float(loglik) == pytest.approx(expected, rel=1e-8)
+    L = np.zeros((2, 2))
+    L[np.tril_indices(2)] = chol_packed
+    np.testing.assert_allclose(b, (L @ z).T, rtol=1e-12)
+    cov = L @ L.T
+    np.testing.assert_allclose(sds, np.sqrt(np.diag(cov)), rtol=1e-12)
+    assert float(corr[0]) == pytest.approx(cov[0, 1] / np.prod(np.sqrt(np.diag(cov))), rel=1e-10)
+
+
+def test_lkj_prior_is_checked(small_data):
+    with pytest.raises(SpecificationError, match="'lkj_eta' is a correlation matrix, so it needs a lkj prior"):
+        BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("halfnormal", 1)})
+    model = BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("lkj", 1.0)})
+    assert "LKJ(1)" in str(model)
