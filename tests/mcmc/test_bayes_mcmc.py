@@ -127,8 +127,8 @@ def test_mar_fit_is_biased_and_shared_fit_recovers_under_severity_mnar(severity_
     the shared-parameter fit's interval covers it, with less than half the MAR fit's error, and
     it detects the mechanism: severe persons answer less (lambda < 0), persons who respond to the
     programme answer more (lambda_v > 0). Measured on seeds 1-3 with 2 x (1000 + 1000) draws
-    (tests/mcmc/bayes_mnar_500_results.json): MAR +4.7 / +4.6 / +5.7 pp, its interval missing the
-    truth on all three; shared -0.3 / -0.3 / +1.9 pp, covering on all three."""
+    (tests/mcmc/bayes_mnar_500_results.json): MAR +4.6 / +4.8 / +5.6 pp, its interval missing the
+    truth on all three; shared -0.3 / -0.3 / +2.1 pp, covering on all three."""
     truth, fits = severity_mnar
     target = truth.overall_effect["beneficial_pp"]
     mar = fits["mar"].effects(level="overall", scale="pp").iloc[0]
