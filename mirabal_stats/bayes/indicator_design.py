@@ -16,7 +16,7 @@ import pandas as pd
 from mirabal_stats.bayes.likelihood import cell_index
 from mirabal_stats.exceptions import PanelValidationError, RowsExcludedWarning, SpecificationError
 
-__all__ = ["IndicatorDesign", "build_design", "resolve_person_weights"]
+__all__ = ["IndicatorDesign", "build_design", "resolve_person_weights", "resolve_answer_weights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +82,6 @@ def resolve_person_weights(weights, persons: tuple) -> np.ndarray:
 
     if not isinstance(weights, np.ndarray) and not isinstance(weights, (list, tuple)):
         weights = person_keyed_weights(weights, persons)
-        if weights.index.nlevels != 1:
-            raise SpecificationError(
-                "IndicatorModel takes one weight per person, but these weights are indexed by "
-                f"{weights.index.nlevels} levels (e.g. attrition weights by person and wave). "
-                "For dropout use attrition='mar' (the default, valid under MAR given the model) "
-                "or attrition='shared'; pass propensity weights by person."
-            )
     if isinstance(weights, pd.Series):
         missing = [p for p in persons if p not in weights.index]
         if missing:
@@ -113,6 +106,54 @@ def resolve_person_weights(weights, persons: tuple) -> np.ndarray:
     if w.sum() <= 0:
         raise SpecificationError("weights are all zero.")
     return w / w.mean()
+
+
+def resolve_answer_weights(weights, arrays) -> np.ndarray:
+    """One weight per observed answer from person and/or (person, wave) weights.
+
+    ``weights`` is one of, or a list of (multiplied): person weights (see
+    :func:`resolve_person_weights`; normalised to mean 1 over persons), or (person, wave) weights
+    such as :class:`~mirabal_stats.weighting.AttritionWeightsResults` or a Series with a
+    (person, wave) MultiIndex (normalised to mean 1 over the observed answers, so that
+    unstabilised inverse-probability weights do not inflate the pseudo-likelihood's information).
+    """
+    from mirabal_stats.data.validation import plain_value
+    from mirabal_stats.weighting.person_keys import person_keyed_weights
+
+    several = isinstance(weights, list) and not all(np.isscalar(w) for w in weights)
+    parts = list(weights) if several else [weights]
+    total = np.ones(arrays.n_obs)
+    for part in parts:
+        keyed = part
+        if not isinstance(part, (np.ndarray, tuple)):
+            keyed = person_keyed_weights(part, arrays.persons)
+        if isinstance(keyed, pd.Series) and keyed.index.nlevels == 2:
+            persons = np.asarray(arrays.persons, dtype=object)[arrays.person]
+            waves = np.asarray(arrays.waves, dtype=object)[arrays.wave]
+            values = keyed.reindex(pd.MultiIndex.from_arrays([persons, waves])).to_numpy(float)
+            missing = np.isnan(values)
+            if missing.any():
+                j = int(np.flatnonzero(missing)[0])
+                raise SpecificationError(
+                    f"the (person, wave) weights have no value for {int(missing.sum())} observed "
+                    f"answers, e.g. person {plain_value(persons[j])!r} at wave {plain_value(waves[j])!r}. Give a weight to "
+                    "every person at every wave they answered."
+                )
+            if (values <= 0).any():
+                j = int(np.flatnonzero(values <= 0)[0])
+                raise SpecificationError(
+                    f"the (person, wave) weights are zero or negative for {int((values <= 0).sum())} "
+                    f"observed answers, e.g. person {plain_value(persons[j])!r} at wave {plain_value(waves[j])!r}; weights of "
+                    "answered waves must be positive."
+                )
+            total *= values / values.mean()
+        elif isinstance(keyed, pd.Series) and keyed.index.nlevels > 2:
+            raise SpecificationError(
+                f"weights indexed by {keyed.index.nlevels} levels; use person or (person, wave)."
+            )
+        else:
+            total *= resolve_person_weights(keyed, arrays.persons)[arrays.person]
+    return total
 
 
 def build_design(

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from mirabal_stats._results import make_provenance
-from mirabal_stats.bayes.indicator_design import build_design, resolve_person_weights
+from mirabal_stats.bayes.indicator_design import build_design, resolve_answer_weights
 from mirabal_stats.bayes.priors import centred_zero_sum_normal, make_prior, merge_priors, prior_text
 from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
 from mirabal_stats.exceptions import SpecificationError
@@ -83,12 +83,16 @@ class IndicatorModel:
         severity (level) and in the post-baseline change (so that the comparison group's change
         is adjusted for covariate differences: conditional parallel trends). Categorical
         covariates are dummy coded. This is the recommended way to adjust for confounding.
-    weights : pandas.Series or array or weighting result, optional
-        Person weights (e.g. propensity or attrition weights from
-        :mod:`mirabal_stats.weighting`). The model then uses a *weighted pseudo-likelihood*:
-        each person's log-likelihood contribution is multiplied by their weight (normalised to
-        mean 1). This targets the weighted population, but the posterior is not a true posterior
-        and its intervals are not calibrated in general (see docs/bayes.md, "Weights").
+    weights : weighting result, pandas.Series or array, or a list of them, optional
+        Person weights (propensity weights: the fitted
+        :class:`~mirabal_stats.weighting.PropensityWeightsResults`, a Series indexed by person
+        or an array in panel order; normalised to mean 1 over persons) and/or person x wave
+        weights (attrition weights: :class:`~mirabal_stats.weighting.AttritionWeightsResults`
+        or a Series indexed by (person, wave); normalised to mean 1 over the observed answers).
+        A list multiplies them. The model then uses a *weighted pseudo-likelihood*: each
+        answer's log-likelihood contribution is multiplied by its weight. This targets the
+        weighted population, but the posterior is not a true posterior and its intervals are
+        not calibrated in general (see docs/bayes.md, "Weights").
     attrition : {"mar", "shared"}, default "mar"
         ``"mar"``: observed-data likelihood, valid if dropout is missing at random given the
         model (group, wave, covariates and observed answers). ``"shared"``: a shared-parameter
@@ -197,9 +201,7 @@ class IndicatorModel:
             self.effect_informativeness = None
         self.centred_effects = bool(centred_effects)
         self.pool_measures = arr.n_measures >= 3 if pool_measures is None else bool(pool_measures)
-        self.person_weights = (
-            None if weights is None else resolve_person_weights(weights, arr.persons)
-        )
+        self.answer_weights = None if weights is None else resolve_answer_weights(weights, arr)
         if self.effect_by_wave and int(self.design.post_wave.sum()) < 2:
             raise SpecificationError(
                 "effect_by_wave=True needs at least two post-baseline waves; this panel has "
@@ -350,7 +352,7 @@ class IndicatorModel:
                 "person_offset", pt.stack([u, u - change], axis=1), dims=("person", "period")
             )
             F_flat, offset_flat = F.flatten(), offset.flatten()
-            if self.person_weights is None:
+            if self.answer_weights is None:
                 loglik = logit_cells_loglik(
                     F_flat, offset_flat, cell=d.cell, person=d.offset_index, sign=d.sign, y=d.y,
                 )
@@ -393,7 +395,7 @@ class IndicatorModel:
 
         d = self.design
         eta = F_flat[d.cell] + d.sign * offset_flat[d.offset_index]
-        return bernoulli_logit_loglik(eta, d.y, weights=self.person_weights[d.arrays.person])
+        return bernoulli_logit_loglik(eta, d.y, weights=self.answer_weights)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -415,7 +417,7 @@ class IndicatorModel:
                " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho"
                " + lambda u + lambda_v v;\n    programme response: + b_k v_i g_i post_t in the answers,"
                " v ~ Normal(0, programme_response_sd) summing to zero over the treated)"),
-            f"  weights: {'none' if self.person_weights is None else 'weighted pseudo-likelihood'}",
+            f"  weights: {'none' if self.answer_weights is None else 'weighted pseudo-likelihood'}",
             f"  data: {arr.n_obs} observed answers, {arr.n_persons} persons ({self.panel.treated}: "
             f"{n_t}, {self.panel.comparison}: {n_c}), {arr.n_waves} waves (baseline "
             f"{arr.waves[arr.baseline_wave]!r}), {arr.n_indicators} indicators in "
@@ -477,7 +479,7 @@ class IndicatorModel:
         elapsed = time.perf_counter() - start
         settings = dict(
             attrition=self.attrition, covariates=self.covariates, priors=self.priors,
-            weighted=self.person_weights is not None, baseline_wave=self.baseline_wave,
+            weighted=self.answer_weights is not None, baseline_wave=self.baseline_wave,
             centred_effects=self.centred_effects, effect_by_wave=self.effect_by_wave,
             draws=draws, tune=tune, chains=chains, sampler=sampler,
         )

@@ -1,11 +1,13 @@
 """Propensity weights reach the outcome models keyed by person id, never by row position."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from mirabal_stats.datasets import simulate_mirabal
-from mirabal_stats.exceptions import WeightingError
+from mirabal_stats.exceptions import SeparationWarning, WeightingError
 from mirabal_stats.weighting import PropensityWeights, person_keyed_weights
 
 COVARIATES = ["age", "separated", "children", "prior_police"]
@@ -52,7 +54,8 @@ def test_indicator_model_takes_the_fitted_result(panel_and_fit):
     panel, baseline, fitted = panel_and_fit
     model = IndicatorModel(panel, weights=fitted)
     order = fitted.by_person.reindex(list(model.arrays.persons)).to_numpy()
-    np.testing.assert_allclose(model.person_weights, order / order.mean(), rtol=1e-12)
+    expected = (order / order.mean())[model.arrays.person]
+    np.testing.assert_allclose(model.answer_weights, expected, rtol=1e-12)
     with pytest.raises(WeightingError, match="matches none of the panel's person ids"):
         IndicatorModel(panel, weights=fitted.weights)
 
@@ -68,3 +71,52 @@ def test_did_takes_the_fitted_result(panel_and_fit):
     assert from_result["estimate"].iloc[0] != pytest.approx(unweighted["estimate"].iloc[0], rel=1e-6)
     with pytest.raises(WeightingError, match="matches none of the panel's person ids"):
         did(panel, level="overall", weights=fitted.weights)
+
+
+def test_indicator_model_takes_attrition_weights_and_products(panel_and_fit):
+    """(person, wave) attrition weights become one weight per observed answer (normalised to
+    mean 1 over the answers); a list multiplies propensity and attrition weights; the weighted
+    pseudo-likelihood is sum_n w_n loglik_n (checked against numpy at a random point)."""
+    from scipy import stats
+    from scipy.special import expit
+
+    from mirabal_stats.bayes import IndicatorModel
+    from mirabal_stats.weighting import AttritionWeights
+
+    panel, _, fitted = panel_and_fit
+    with warnings.catch_warnings():
+        # Everyone answers wave 2 (the first survey covers the first two time points), so its
+        # response model is separated by design.
+        warnings.simplefilter("ignore", SeparationWarning)
+        attrition = AttritionWeights(covariates=COVARIATES).fit(panel)
+    model = IndicatorModel(panel, weights=attrition)
+    arr = model.arrays
+    persons = np.asarray(arr.persons)[arr.person]
+    waves = np.asarray(arr.waves)[arr.wave]
+    raw = attrition.weights.reindex(pd.MultiIndex.from_arrays([persons, waves])).to_numpy()
+    np.testing.assert_allclose(model.answer_weights, raw / raw.mean(), rtol=1e-12)
+    both = IndicatorModel(panel, weights=[fitted, attrition])
+    person_part = fitted.by_person.reindex(list(arr.persons)).to_numpy()
+    person_part = (person_part / person_part.mean())[arr.person]
+    np.testing.assert_allclose(both.answer_weights, person_part * raw / raw.mean(), rtol=1e-12)
+    m = both.model
+    rng = np.random.default_rng(5)
+    at = {k: rng.normal(scale=0.3, size=np.shape(v)) for k, v in m.initial_point().items()}
+    fn = m.compile_fn(m.replace_rvs_by_values([m["cell_logit"], m["person_offset"], m.potentials[0]]),
+                      inputs=m.value_vars, on_unused_input="ignore")
+    F, off, loglik = fn(at)
+    d = both.design
+    eta = F.ravel()[d.cell] + d.sign * off.ravel()[d.offset_index]
+    expected = np.sum(both.answer_weights * stats.bernoulli.logpmf(d.y, expit(eta)))
+    assert float(loglik) == pytest.approx(expected, rel=1e-8)
+
+
+def test_attrition_weights_missing_for_an_answered_wave_are_refused(panel_and_fit):
+    from mirabal_stats.bayes import IndicatorModel
+    from mirabal_stats.exceptions import SpecificationError
+
+    panel, _, _ = panel_and_fit
+    responded = panel.responded().stack()
+    weights = pd.Series(1.0, index=responded[responded].index).iloc[1:]
+    with pytest.raises(SpecificationError, match=r"have no value for \d+ observed answers, e.g. person 1001 at wave 1"):
+        IndicatorModel(panel, weights=weights)
