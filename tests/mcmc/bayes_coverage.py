@@ -21,6 +21,7 @@ import numpy as np
 
 from mirabal_stats.bayes import IndicatorModel
 from mirabal_stats.datasets import simulate_mirabal
+from tests.mcmc._study import interval_records
 
 INDICATORS = [
     "negotiates", "considerate", "listens", "shouts_swears", "puts_down",
@@ -30,15 +31,6 @@ INDICATORS = [
 COVARIATES = ["age", "separated", "children", "prior_police", "employed", "area"]
 SETTINGS = dict(draws=500, tune=500, chains=2)
 FIRST_SEED = 101
-
-
-def _intervals(table, truth):
-    return [
-        {"name": str(k), "lower": round(float(r["lower"]), 4), "upper": round(float(r["upper"]), 4),
-         "estimate": round(float(r["estimate"]), 4), "truth": round(float(truth[k]), 4),
-         "covered": bool(r["lower"] <= truth[k] <= r["upper"])}
-        for k, r in table.iterrows()
-    ]
 
 
 def main() -> None:
@@ -54,10 +46,10 @@ def main() -> None:
         start = time.perf_counter()
         panel, truth = simulate_mirabal(seed=seed, indicators=INDICATORS)
         result = IndicatorModel(panel, covariates=COVARIATES).fit(random_seed=seed, **SETTINGS)
-        ind = _intervals(result.effects(level="indicator", ci_level=0.9), truth.indicator_effects["log_odds"])
-        meas = _intervals(result.effects(level="measure", ci_level=0.9), truth.measure_effects["beneficial_log_odds"])
+        ind = interval_records(result.effects(level="indicator", ci_level=0.9), truth.indicator_effects["log_odds"])
+        meas = interval_records(result.effects(level="measure", ci_level=0.9), truth.measure_effects["beneficial_log_odds"])
         overall = result.effects(level="overall", scale="pp", ci_level=0.9)
-        over = _intervals(overall, {"overall": truth.overall_effect["beneficial_pp"]})
+        over = interval_records(overall, {"overall": truth.overall_effect["beneficial_pp"]})
         d = result.diagnostics_summary
         rec = {"seed": seed, "settings": SETTINGS, "indicators": ind, "measures": meas, "overall_pp": over,
                "max_r_hat": round(d.max_r_hat, 4), "min_ess_bulk": round(d.min_ess_bulk, 1),

@@ -34,6 +34,7 @@ import pandas as pd
 
 from mirabal_stats.bayes import IndicatorModel
 from mirabal_stats.datasets import simulate_mirabal
+from tests.mcmc._study import interval_records
 from mirabal_stats.weighting import PropensityWeights, effective_sample_size
 
 # 8 indicators in 3 measures (communication, awareness, childhoods), both benefit signs.
@@ -47,15 +48,6 @@ SETTINGS = dict(draws=500, tune=500, chains=2, sampler="nutpie")
 VARIANTS = ["unadjusted", "att_weights", "covariates"]
 FIRST_SEED = 301
 CI = 0.9
-
-
-def _intervals(table, truth):
-    return [
-        {"name": str(k), "lower": round(float(r["lower"]), 4), "upper": round(float(r["upper"]), 4),
-         "estimate": round(float(r["estimate"]), 4), "truth": round(float(truth[k]), 4),
-         "covered": bool(r["lower"] <= truth[k] <= r["upper"])}
-        for k, r in table.iterrows()
-    ]
 
 
 def _att_weights(panel):
@@ -150,8 +142,8 @@ def main() -> None:
         for v in VARIANTS:
             start = time.perf_counter()
             result = _fit(panel, v, seed, weights)
-            meas = _intervals(result.effects(level="measure", ci_level=CI), truth.measure_effects["beneficial_log_odds"])
-            over = _intervals(result.effects(level="overall", scale="pp", ci_level=CI),
+            meas = interval_records(result.effects(level="measure", ci_level=CI), truth.measure_effects["beneficial_log_odds"])
+            over = interval_records(result.effects(level="overall", scale="pp", ci_level=CI),
                               {"overall": truth.overall_effect["beneficial_pp"]})
             d = result.diagnostics_summary
             rec["fits"][v] = {"measures": meas, "overall_pp": over, "max_r_hat": round(float(d.max_r_hat), 4),
