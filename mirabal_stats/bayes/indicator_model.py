@@ -68,7 +68,6 @@ _ATTRITION = ("mar", "shared")
 _data_counter = itertools.count()
 
 
-
 class IndicatorModel:
     """Bayesian difference-in-differences model for a panel of binary indicators.
 
