@@ -94,7 +94,8 @@ class PropensityWeights:
     missing : {"error", "indicator"}, default "error"
         What to do with missing covariate values (see :func:`build_design`).
     balance_threshold : float, default 0.1
-        |SMD| (binary: |difference in proportions|) above which a covariate is unbalanced.
+        Absolute SMD (binary covariates: absolute difference in proportions) above which a
+        covariate is unbalanced.
     vr_threshold : float, optional
         Variance ratios outside ``[1/vr_threshold, vr_threshold]`` also fail (e.g. 2).
     ess_threshold : float, default 0.2
@@ -349,14 +350,13 @@ def _check_overlap(propensity: np.ndarray, a: np.ndarray, treatment: str) -> Non
 class PropensityWeightsResults:
     """Fitted weights with balance diagnostics (returned by :meth:`PropensityWeights.fit`).
 
+    ``weights`` has one weight per row of the input, aligned to its index; ``by_person`` holds
+    the same weights indexed by person id when the input had a ``person`` column (as
+    ``IndicatorPanel.baseline()`` has): pass the results object itself, or ``by_person``, to the
+    outcome models (``IndicatorModel(weights=...)``, ``panel.did(weights=...)``).
+
     Attributes
     ----------
-    weights : pandas.Series
-        One weight per row of the input, aligned to its index.
-    by_person : pandas.Series
-        The same weights indexed by person id, when the input had a ``person`` column (as
-        ``IndicatorPanel.baseline()`` has); pass the results object itself, or this, to the
-        outcome models (``IndicatorModel(weights=...)``, ``panel.did(weights=...)``).
     propensity : pandas.Series or None
         Fitted propensity scores (None for entropy balancing).
     estimand, method : str
