@@ -117,8 +117,7 @@ def resolve_answer_weights(weights, arrays) -> np.ndarray:
     (person, wave) MultiIndex (normalised to mean 1 over the observed answers, so that
     unstabilised inverse-probability weights do not inflate the pseudo-likelihood's information).
     """
-    from mirabal_stats.data.validation import plain_value
-    from mirabal_stats.weighting.person_keys import person_keyed_weights
+    from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
 
     several = isinstance(weights, list) and not all(np.isscalar(w) for w in weights)
     parts = list(weights) if several else [weights]
@@ -127,30 +126,12 @@ def resolve_answer_weights(weights, arrays) -> np.ndarray:
         keyed = part
         if not isinstance(part, (np.ndarray, tuple)):
             keyed = person_keyed_weights(part, arrays.persons)
-        if isinstance(keyed, pd.Series) and keyed.index.nlevels == 2:
+        if isinstance(keyed, pd.Series) and keyed.index.nlevels >= 2:
+            # (person, wave) weights; more levels are refused with the fix by weights_at_answers.
             persons = np.asarray(arrays.persons, dtype=object)[arrays.person]
             waves = np.asarray(arrays.waves, dtype=object)[arrays.wave]
-            values = keyed.reindex(pd.MultiIndex.from_arrays([persons, waves])).to_numpy(float)
-            missing = np.isnan(values)
-            if missing.any():
-                j = int(np.flatnonzero(missing)[0])
-                raise SpecificationError(
-                    f"the (person, wave) weights have no value for {int(missing.sum())} observed "
-                    f"answers, e.g. person {plain_value(persons[j])!r} at wave {plain_value(waves[j])!r}. Give a weight to "
-                    "every person at every wave they answered."
-                )
-            if (values <= 0).any():
-                j = int(np.flatnonzero(values <= 0)[0])
-                raise SpecificationError(
-                    f"the (person, wave) weights are zero or negative for {int((values <= 0).sum())} "
-                    f"observed answers, e.g. person {plain_value(persons[j])!r} at wave {plain_value(waves[j])!r}; weights of "
-                    "answered waves must be positive."
-                )
+            values = weights_at_answers(keyed, persons, waves, what="the weights")
             total *= values / values.mean()
-        elif isinstance(keyed, pd.Series) and keyed.index.nlevels > 2:
-            raise SpecificationError(
-                f"weights indexed by {keyed.index.nlevels} levels; use person or (person, wave)."
-            )
         else:
             total *= resolve_person_weights(keyed, arrays.persons)[arrays.person]
     return total

@@ -17,7 +17,8 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeightingError,
 )
-from mirabal_stats.weighting.person_keys import person_keyed_weights
+from mirabal_stats.data.validation import plain_value
+from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
 
 __all__ = [
     "MIN_CLUSTERS",
@@ -135,41 +136,9 @@ def _cell_weights(frame: pd.DataFrame, weights: object) -> np.ndarray:
                 f"list of them; item {number} is a {type(part).__name__}. Convert it, e.g. "
                 "pd.Series(w, index=persons)."
             )
-        if part.index.nlevels == 1:
-            values = frame["person"].map(part)
-            where = "person"
-        elif part.index.nlevels == 2:
-            key = pd.MultiIndex.from_arrays([frame["person"], frame["wave"]])
-            values = pd.Series(part.reindex(key).to_numpy(), index=frame.index)
-            where = "(person, wave)"
-        else:
-            raise WeightingError(
-                f"weights item {number} has a {part.index.nlevels}-level index; use an index of "
-                "person or of (person, wave)."
-            )
-        values = values.to_numpy(dtype=float)
-        missing = np.isnan(values)
-        if missing.any():
-            example = frame.loc[missing, ["person", "wave"]].iloc[0].tolist()
-            raise WeightingError(
-                f"weights item {number} (indexed by {where}) has no value for "
-                f"{int(missing.sum())} observed cells, e.g. person {example[0]!r} at wave "
-                f"{example[1]!r}. Give a weight to every responding person (and wave)."
-            )
-        bad = values <= 0
-        if bad.any():
-            example = frame.loc[bad, "person"].iloc[0]
-            raise WeightingError(
-                f"weights item {number} is zero or negative for {int(bad.sum())} observed cells, "
-                f"e.g. person {example!r}. Weights must be positive; drop those persons with "
-                "panel.subset(persons=...) if they should not count."
-            )
+        values = weights_at_answers(part, frame["person"], frame["wave"], what=f"weights item {number}")
         total = total * values
     return total
-
-
-def _plain(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_clusters(n_clusters: int, *, what: str, stacklevel: int = 3) -> None:
@@ -209,7 +178,7 @@ def check_comparison_waves(frame: pd.DataFrame, *, stacklevel: int = 3) -> list:
     """Warn about waves at which no comparison-group person answered; return those waves."""
     waves = frame.attrs.get("waves", tuple(dict.fromkeys(frame["wave"])))
     answered = set(frame.loc[frame["treated"] == 0, "wave"])
-    empty = [_plain(w) for w in waves if w in set(frame["wave"]) and w not in answered]
+    empty = [plain_value(w) for w in waves if w in set(frame["wave"]) and w not in answered]
     if empty:
         warnings.warn(
             f"no comparison-group respondents at wave(s) {empty}: the wave effect there is "

@@ -20,7 +20,7 @@ from mirabal_stats.weighting.balance import (
 from mirabal_stats.weighting.effect import WeightedEffect, weighted_effect
 from mirabal_stats.weighting.model import PropensityWeights, PropensityWeightsResults
 from mirabal_stats.weighting.plots import love_plot, propensity_plot
-from mirabal_stats.weighting.person_keys import person_keyed_weights
+from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
 from mirabal_stats.weighting.weights import (
     TrimReport,
     effective_sample_size,
@@ -38,6 +38,7 @@ __all__ = [
     "AttritionWeightsResults",
     "combine_weights",
     "person_keyed_weights",
+    "weights_at_answers",
     "BalanceTable",
     "smd",
     "variance_ratio",

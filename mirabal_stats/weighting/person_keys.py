@@ -4,16 +4,19 @@ Propensity weights are fitted on a one-row-per-person table (usually
 ``IndicatorPanel.baseline()``), whose index is a row position, while the outcome models look
 weights up by person id. Matching a row position to a person id would silently give person
 ``1001`` the weight of whichever row happens to carry the label ``1001``, so this module either
-re-keys the weights by the table's ``person`` column or refuses with an explanation.
+re-keys the weights by the table's ``person`` column or refuses with an explanation, and
+looks weights up at the observed answers with one set of checks for every outcome model.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from mirabal_stats.data.validation import plain_value
 from mirabal_stats.exceptions import WeightingError
 
-__all__ = ["person_keyed_weights"]
+__all__ = ["person_keyed_weights", "weights_at_answers"]
 
 
 def person_keyed_weights(weights, persons) -> pd.Series:
@@ -65,3 +68,67 @@ def person_keyed_weights(weights, persons) -> pd.Series:
             "or re-key the Series: w.set_axis(baseline['person'])."
         )
     return weights
+
+
+def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "the weights") -> np.ndarray:
+    """One weight per observed answer, looked up by person or by (person, wave).
+
+    Parameters
+    ----------
+    weights : pandas.Series
+        Indexed by person id (e.g. propensity weights, after :func:`person_keyed_weights`) or by
+        a (person, wave) MultiIndex (e.g. attrition weights).
+    person_at, wave_at : array-like
+        The person id and the wave label of each observed answer.
+    what : str
+        How the weights are named in error messages (e.g. ``"weights item 1"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights, one per answer, not normalised.
+
+    Raises
+    ------
+    WeightingError
+        The index has more than two levels; an answer has no weight (the message gives the count
+        and the first person and wave); a weight is zero or negative.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w = pd.Series([2.0, 3.0], index=pd.MultiIndex.from_tuples([(1, "a"), (1, "b")]))
+    >>> weights_at_answers(w, [1, 1, 1], ["a", "b", "a"]).tolist()
+    [2.0, 3.0, 2.0]
+    """
+    person_at = np.asarray(person_at, dtype=object)
+    wave_at = np.asarray(wave_at, dtype=object)
+    if weights.index.nlevels == 1:
+        key, where = pd.Index(person_at), "person"
+    elif weights.index.nlevels == 2:
+        key, where = pd.MultiIndex.from_arrays([person_at, wave_at]), "(person, wave)"
+    else:
+        raise WeightingError(
+            f"{what} have a {weights.index.nlevels}-level index; index them by person or by "
+            "(person, wave)."
+        )
+    values = weights.reindex(key).to_numpy(dtype=float)
+    missing = np.isnan(values)
+    if missing.any():
+        j = int(np.flatnonzero(missing)[0])
+        raise WeightingError(
+            f"{what} (indexed by {where}) have no value for {int(missing.sum())} observed "
+            f"answers, e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. Give a "
+            "weight to every person at every wave they answered."
+        )
+    bad = values <= 0
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise WeightingError(
+            f"{what} (indexed by {where}) are zero or negative for {int(bad.sum())} observed "
+            f"answers, e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. "
+            "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
+            "should not count."
+        )
+    return values
+

@@ -113,10 +113,43 @@ def test_indicator_model_takes_attrition_weights_and_products(panel_and_fit):
 
 def test_attrition_weights_missing_for_an_answered_wave_are_refused(panel_and_fit):
     from mirabal_stats.bayes import IndicatorModel
-    from mirabal_stats.exceptions import SpecificationError
 
     panel, _, _ = panel_and_fit
     responded = panel.responded().stack()
     weights = pd.Series(1.0, index=responded[responded].index).iloc[1:]
-    with pytest.raises(SpecificationError, match=r"have no value for \d+ observed answers, e.g. person 1001 at wave 1"):
+    with pytest.raises(WeightingError, match=r"have no value for \d+ observed answers, e.g. person 1001 at wave 1"):
         IndicatorModel(panel, weights=weights)
+
+
+def test_weights_at_answers_looks_up_person_and_person_wave_keys():
+    from mirabal_stats.weighting import weights_at_answers
+
+    by_person = pd.Series([2.0, 5.0], index=[7, 8])
+    np.testing.assert_array_equal(weights_at_answers(by_person, [8, 7, 8], ["a", "b", "c"]), [5.0, 2.0, 5.0])
+    by_wave = pd.Series([1.5, 3.0], index=pd.MultiIndex.from_tuples([(7, "a"), (7, "b")]))
+    np.testing.assert_array_equal(weights_at_answers(by_wave, [7, 7], ["b", "a"]), [3.0, 1.5])
+    with pytest.raises(WeightingError, match=r"have no value for 1 observed answers, e.g. person 8 at wave 'b'"):
+        weights_at_answers(by_wave, np.array([7, 8]), ["a", "b"])
+    with pytest.raises(WeightingError, match=r"zero or negative for 1 observed answers, e.g. person 7 at wave 'b'"):
+        weights_at_answers(pd.Series([1.5, 0.0], index=by_wave.index), [7, 7], ["a", "b"])
+    three = pd.Series([1.0], index=pd.MultiIndex.from_tuples([(7, "a", 1)]))
+    with pytest.raises(WeightingError, match="3-level index; index them by person or by"):
+        weights_at_answers(three, [7], ["a"])
+
+
+def test_bayesian_and_panel_models_refuse_the_same_bad_weights_alike(panel_and_fit):
+    # One lookup serves both outcome models, so a user sees one message whichever model she fits
+    # (two answers: the panel has two indicators per wave).
+    from mirabal_stats import panel as panel_models
+    from mirabal_stats.bayes import IndicatorModel
+
+    panel, _, _ = panel_and_fit
+    responded = panel.responded().stack()
+    weights = pd.Series(1.0, index=responded[responded].index)
+    weights.iloc[3] = -1.0
+    messages = []
+    for fit in (lambda: IndicatorModel(panel, weights=weights), lambda: panel_models.did(panel, weights=weights)):
+        with pytest.raises(WeightingError, match=r"\(person, wave\)\) are zero or negative for 2 observed answers") as err:
+            fit()
+        messages.append(str(err.value).split(" (indexed by")[1])
+    assert messages[0] == messages[1]
