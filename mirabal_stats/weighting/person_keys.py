@@ -113,22 +113,19 @@ def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "t
             "(person, wave)."
         )
     values = weights.reindex(key).to_numpy(dtype=float)
-    missing = np.isnan(values)
-    if missing.any():
-        j = int(np.flatnonzero(missing)[0])
-        raise WeightingError(
-            f"{what} (indexed by {where}) have no value for {int(missing.sum())} observed "
-            f"answers, e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. Give a "
-            "weight to every person at every wave they answered."
-        )
-    bad = values <= 0
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        raise WeightingError(
-            f"{what} (indexed by {where}) are zero or negative for {int(bad.sum())} observed "
-            f"answers, e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. "
-            "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
-            "should not count."
-        )
+    checks = (
+        (np.isnan(values), "have no value for",
+         "Give a weight to every person at every wave they answered."),
+        (values <= 0, "are zero or negative for",
+         "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
+         "should not count."),
+    )
+    for failing, problem, fix in checks:
+        if failing.any():
+            j = int(np.flatnonzero(failing)[0])
+            raise WeightingError(
+                f"{what} (indexed by {where}) {problem} {int(failing.sum())} observed answers, "
+                f"e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. {fix}"
+            )
     return values
 
