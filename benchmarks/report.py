@@ -101,6 +101,7 @@ def library_fit_table(results) -> str:
         ("persons", lambda x: f"{x['persons']:,}"),
         ("answers", lambda x: f"{x['answers']:,}"),
         ("chains x (tune + draws)", lambda x: f"{x['settings']['chains']} x ({x['settings']['tune']} + {x['settings']['draws']})"),
+        ("mass matrix", lambda x: "low-rank" if x["settings"]["low_rank_mass_matrix"] else "diagonal"),
         ("indicator effects (default rule)", lambda x: "centred" if x["settings"]["centred_effects"] else "non-centred"),
         ("compile (s)", lambda x: _fmt(x["compile_seconds"])),
         ("sampling (s)", lambda x: _fmt(x["sampling_seconds"])),
@@ -111,7 +112,7 @@ def library_fit_table(results) -> str:
         ("min tail ESS", lambda x: f"{x['min_ess_tail']:,.0f}"),
         ("divergences", lambda x: str(x["divergences"])),
         ("overall effect, pp (90% interval)", lambda x: "{estimate:.2f} ({lower:.2f} to {upper:.2f})".format(**x["overall_pp"])),
-        ("true overall effect, pp", lambda x: _fmt(x.get("true_overall_beneficial_pp"))),
+        ("true overall effect, pp", lambda x: f"{x['true_overall_beneficial_pp']:.2f}"),
     ]
     lines = ["| quantity | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
     lines += [f"| {name} | " + " | ".join(get(r[s]) for s in sizes) + " |" for name, get in rows]
