@@ -115,7 +115,8 @@ def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "t
     values = weights.reindex(key).to_numpy(dtype=float)
     checks = (
         (np.isnan(values), "have no value for",
-         "Give a weight to every person at every wave they answered."),
+         "Give a weight to every person who answered." if where == "person"
+         else "Give a weight to every person at every wave they answered."),
         (values <= 0, "are zero or negative for",
          "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
          "should not count."),
@@ -128,4 +129,3 @@ def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "t
                 f"e.g. person {plain_value(person_at[j])!r} at wave {plain_value(wave_at[j])!r}. {fix}"
             )
     return values
-
