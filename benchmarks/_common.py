@@ -52,12 +52,15 @@ def machine_description() -> dict:
         try:
             module = __import__(name)
             versions[name] = getattr(module, "__version__", "?")
-        except Exception:  # noqa: BLE001 - optional libraries: record absence, do not fail
+        except Exception:
             versions[name] = None
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).parent, check=False,
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
         ).stdout.strip()
     except OSError:
         commit = ""
@@ -80,7 +83,9 @@ def write_json(result: dict, path) -> None:
     path.write_text(json.dumps(result, indent=2, default=float) + "\n")
 
 
-def merge_into_previous(result: dict, path: str, *, entries: str, same_keys: tuple, compute_ratios) -> dict:
+def merge_into_previous(
+    result: dict, path: str, *, entries: str, same_keys: tuple, compute_ratios
+) -> dict:
     """``--append``: add this run's ``result[entries]`` to the JSON already at ``path``.
 
     Refuses (SystemExit) when the stored run differs in any of ``same_keys``: ratios between
@@ -88,7 +93,7 @@ def merge_into_previous(result: dict, path: str, *, entries: str, same_keys: tup
     """
     import json
 
-    previous = json.loads(open(path).read())
+    previous = json.loads(Path(path).read_text())
     differing = [k for k in same_keys if previous[k] != result[k]]
     if differing:
         raise SystemExit(f"{path} was run with other {', '.join(differing)}; not appending.")

@@ -43,7 +43,9 @@ class BenchPanel:
     @property
     def cell(self) -> np.ndarray:
         """Flattened (indicator, wave, group) code, as ``likelihood.cell_index``."""
-        return ((self.indicator.astype(np.int64) * N_WAVES + self.wave) * 2 + self.group).astype(np.int32)
+        return ((self.indicator.astype(np.int64) * N_WAVES + self.wave) * 2 + self.group).astype(
+            np.int32
+        )
 
 
 def make_panel(n_persons: int, *, seed: int = 20240607) -> BenchPanel:
@@ -55,7 +57,9 @@ def make_panel(n_persons: int, *, seed: int = 20240607) -> BenchPanel:
     person_group = (rng.random(n_persons) < 100 / 162).astype(np.int8)
     sigma = 1.0
     a = rng.normal(-0.5, 1.0, N_INDICATORS)
-    b = np.concatenate([np.zeros((N_MEASURES, 1)), rng.normal(0, 0.3, (N_MEASURES, N_WAVES - 1))], axis=1)
+    b = np.concatenate(
+        [np.zeros((N_MEASURES, 1)), rng.normal(0, 0.3, (N_MEASURES, N_WAVES - 1))], axis=1
+    )
     c = rng.normal(0, 0.3, N_MEASURES)
     mu_d = rng.normal(0.4, 0.2, N_MEASURES)
     tau_d = 0.2
@@ -78,11 +82,25 @@ def make_panel(n_persons: int, *, seed: int = 20240607) -> BenchPanel:
     measure = indicator_measure[indicator]
     group = person_group[person]
     post = (wave > 0).astype(np.int8)
-    eta = a[indicator] + u[person] + b[measure, wave] + c[measure] * group + d[indicator] * group * post
+    eta = (
+        a[indicator]
+        + u[person]
+        + b[measure, wave]
+        + c[measure] * group
+        + d[indicator] * group * post
+    )
     y = (rng.random(eta.shape[0]) < 1 / (1 + np.exp(-eta))).astype(np.int8)
     truth = {"a": a, "b": b, "c": c, "mu_d": mu_d, "tau_d": tau_d, "d": d, "sigma": sigma, "u": u}
     return BenchPanel(
-        person=person, wave=wave, indicator=indicator, measure=measure.astype(np.int32),
-        group=group.astype(np.int8), post=post, y=y, person_group=person_group,
-        indicator_measure=indicator_measure, n_persons=n_persons, truth=truth,
+        person=person,
+        wave=wave,
+        indicator=indicator,
+        measure=measure.astype(np.int32),
+        group=group.astype(np.int8),
+        post=post,
+        y=y,
+        person_group=person_group,
+        indicator_measure=indicator_measure,
+        n_persons=n_persons,
+        truth=truth,
     )

@@ -60,7 +60,12 @@ def build_kernel_model(panel: BenchPanel, *, implementation: str = "numba"):
         pm.Potential(
             "loglik",
             logit_cells_loglik(
-                F, u_c, cell=panel.cell, person=panel.person, sign=1, y=panel.y,
+                F,
+                u_c,
+                cell=panel.cell,
+                person=panel.person,
+                sign=1,
+                y=panel.y,
                 implementation=implementation,
             ),
         )

@@ -37,8 +37,11 @@ def run(size):
 
     panel = make_panel(SIZES[size])
     other = make_panel(SIZES[size], seed=7)
-    out = {"size": size, "command": "python -m benchmarks.compile_cache " + " ".join(sys.argv[1:]),
-           "machine": machine_description()}
+    out = {
+        "size": size,
+        "command": "python -m benchmarks.compile_cache " + " ".join(sys.argv[1:]),
+        "machine": machine_description(),
+    }
     warnings.simplefilter("ignore")
     first = None
     for i in (1, 2):
@@ -77,9 +80,11 @@ def run_session_cache():
 
     sampling.clear_compile_cache()
     rows = []
-    for label, seed, clear in (("first model (compile)", 1, False),
-                               ("new model, new data (cache hit)", 2, False),
-                               ("same, cache cleared (recompile, warm disk cache)", 2, True)):
+    for label, seed, clear in (
+        ("first model (compile)", 1, False),
+        ("new model, new data (cache hit)", 2, False),
+        ("same, cache cleared (recompile, warm disk cache)", 2, True),
+    ):
         if clear:
             sampling.clear_compile_cache()
         panel, _ = simulate_mirabal(seed=seed)
@@ -93,13 +98,20 @@ def run_session_cache():
         result = model.fit(**SESSION_FIT, random_seed=seed)
         fit = time.perf_counter() - t0
         after = sampling.compile_cache_info()
-        rows.append({
-            "run": label, "seed": seed, "n_obs": int(model.n_obs),
-            "n_persons": int(model.arrays.n_persons), "n_indicators": int(model.arrays.n_indicators),
-            "cache_hit": after.hits > before.hits, "prepare_s": prepare, "fit_s": fit,
-            "total_s": prepare + fit,
-            "posterior_mean_person_sd": float(result.idata.posterior["person_sd"].mean()),
-        })
+        rows.append(
+            {
+                "run": label,
+                "seed": seed,
+                "n_obs": int(model.n_obs),
+                "n_persons": int(model.arrays.n_persons),
+                "n_indicators": int(model.arrays.n_indicators),
+                "cache_hit": after.hits > before.hits,
+                "prepare_s": prepare,
+                "fit_s": fit,
+                "total_s": prepare + fit,
+                "posterior_mean_person_sd": float(result.idata.posterior["person_sd"].mean()),
+            }
+        )
     return {"fit": SESSION_FIT, "covariates": SESSION_COVARIATES, "runs": rows}
 
 

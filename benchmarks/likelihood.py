@@ -39,14 +39,27 @@ import warnings
 import numpy as np
 
 from benchmarks._common import (
-    RESULTS_DIR, machine_description, median_time, merge_into_previous, peak_rss_mb, write_json,
+    machine_description,
+    median_time,
+    merge_into_previous,
+    peak_rss_mb,
+    write_json,
 )
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import bambi_formula, build_default_model, build_kernel_model
 
 ALL_METHODS = (
-    "ours_raw", "ours_pytensor_c", "ours_pytensor_numba", "ours_jax", "pymc_default", "pymc_default_cells",
-    "pymc_numba", "bambi", "python_loop", "floor_numpy", "floor_exp_only",
+    "ours_raw",
+    "ours_pytensor_c",
+    "ours_pytensor_numba",
+    "ours_jax",
+    "pymc_default",
+    "pymc_default_cells",
+    "pymc_numba",
+    "bambi",
+    "python_loop",
+    "floor_numpy",
+    "floor_exp_only",
 )
 SMOKE_METHODS = ("ours_raw", "ours_pytensor_c", "python_loop", "floor_numpy", "floor_exp_only")
 
@@ -110,15 +123,17 @@ def _bambi_model(panel):
     import bambi as bmb
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "y": panel.y.astype(int),
-        "indicator": panel.indicator.astype(str),
-        "measure": panel.measure.astype(str),
-        "wave": panel.wave.astype(str),
-        "group": panel.group.astype(float),
-        "gp": (panel.group * panel.post).astype(float),
-        "person": panel.person.astype(str),
-    })
+    frame = pd.DataFrame(
+        {
+            "y": panel.y.astype(int),
+            "indicator": panel.indicator.astype(str),
+            "measure": panel.measure.astype(str),
+            "wave": panel.wave.astype(str),
+            "group": panel.group.astype(float),
+            "gp": (panel.group * panel.post).astype(float),
+            "person": panel.person.astype(str),
+        }
+    )
     model = bmb.Model(bambi_formula(), frame, family="bernoulli")
     model.build()
     return model.backend.model
@@ -137,10 +152,15 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
     y = panel.y
     yf, signf = y.astype(np.float64), sign.astype(np.float64)
     out = {
-        "size": size, "n_persons": panel.n_persons, "n_obs": panel.n_obs,
-        "n_cell_table": n_cells_table, "data_seconds": data_s,
+        "size": size,
+        "n_persons": panel.n_persons,
+        "n_obs": panel.n_obs,
+        "n_cell_table": n_cells_table,
+        "data_seconds": data_s,
         "command": "python -m benchmarks.likelihood " + " ".join(sys.argv[1:]),
-        "machine": machine_description(), "methods": {}, "skipped": {},
+        "machine": machine_description(),
+        "methods": {},
+        "skipped": {},
     }
 
     def record(name, fn, compile_s=None):
@@ -155,7 +175,9 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
         t0 = time.perf_counter()
         d = prepare_cells(cell=cell, person=person, sign=sign, y=y)
         dF, doff = np.empty_like(F), np.empty_like(offset)
-        value = logit_cells_value_and_grad(F, offset, d["cell"], d["ptr"], d["sign"], d["y"], dF, doff)
+        value = logit_cells_value_and_grad(
+            F, offset, d["cell"], d["ptr"], d["sign"], d["y"], dF, doff
+        )
         compile_s = time.perf_counter() - t0
         ref = numpy_floor(F, offset, cell, person, signf, yf)
         np.testing.assert_allclose(value, ref[0], rtol=1e-8)
@@ -163,8 +185,13 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
         np.testing.assert_allclose(doff, ref[2], rtol=1e-8, atol=1e-8 * np.abs(ref[2]).max())
         out["kernel_check"] = {"value": value, "value_rel_err": abs(value - ref[0]) / abs(ref[0])}
         if "ours_raw" in methods:
-            record("ours_raw", lambda: logit_cells_value_and_grad(
-                F, offset, d["cell"], d["ptr"], d["sign"], d["y"], dF, doff), compile_s)
+            record(
+                "ours_raw",
+                lambda: logit_cells_value_and_grad(
+                    F, offset, d["cell"], d["ptr"], d["sign"], d["y"], dF, doff
+                ),
+                compile_s,
+            )
 
     if "floor_numpy" in methods:
         record("floor_numpy", lambda: numpy_floor(F, offset, cell, person, signf, yf))
@@ -188,8 +215,10 @@ def run(size: str, *, methods=ALL_METHODS, budget_s: float = 1.5, seed: int = 1)
         if name not in methods:
             continue
         if name == "pymc_numba" and size == "L":
-            out["skipped"][name] = ("numba backend inlines the 4.3M-answer index arrays as "
-                                    "compile-time constants; compile not attempted at L")
+            out["skipped"][name] = (
+                "numba backend inlines the 4.3M-answer index arrays as "
+                "compile-time constants; compile not attempted at L"
+            )
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -256,8 +285,11 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="XS size, fast methods only (CI)")
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
     parser.add_argument("--budget", type=float, default=1.5, help="seconds of repeats per method")
-    parser.add_argument("--append", action="store_true",
-                        help="add the methods to an existing --json of the same size")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add the methods to an existing --json of the same size",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         result = run("XS", methods=SMOKE_METHODS, budget_s=0.2)
@@ -268,8 +300,9 @@ def main(argv=None) -> int:
             parser.error(f"unknown methods {sorted(unknown)}; choose from {ALL_METHODS}")
         result = run(args.size, methods=methods, budget_s=args.budget)
     if args.json and args.append and os.path.exists(args.json):
-        result = merge_into_previous(result, args.json, entries="methods", same_keys=("size",),
-                                     compute_ratios=compute_ratios)
+        result = merge_into_previous(
+            result, args.json, entries="methods", same_keys=("size",), compute_ratios=compute_ratios
+        )
     if args.json:
         write_json(result, args.json)
     return 0

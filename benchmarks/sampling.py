@@ -38,15 +38,18 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 from benchmarks._common import machine_description, merge_into_previous, peak_rss_mb, write_json
 from benchmarks._data import SIZES, make_panel
 from benchmarks._models import build_default_model, build_kernel_model
 
 VARIANTS = (
-    "ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "ours_numpyro", "ours_numpyro_vectorized",
-    "default_pymc", "default_nutpie",
+    "ours_nutpie",
+    "ours_nutpie_lowrank",
+    "ours_pymc",
+    "ours_numpyro",
+    "ours_numpyro_vectorized",
+    "default_pymc",
+    "default_nutpie",
 )
 EFFECTS = ("d", "mu_d")
 
@@ -100,8 +103,14 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             compile_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             idata = nutpie.sample(
-                compiled, draws=draws, tune=tune, chains=chains, seed=seed, cores=cores,
-                save_warmup=True, progress_bar=False,
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                cores=cores,
+                save_warmup=True,
+                progress_bar=False,
                 low_rank_modified_mass_matrix=variant.endswith("lowrank"),
             )
         elif "numpyro" in variant:
@@ -112,8 +121,13 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             method = "vectorized" if variant.endswith("vectorized") else "parallel"
             with model:
                 idata = pm.sample(
-                    draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=False,
-                    compute_convergence_checks=False, nuts_sampler="numpyro",
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    random_seed=seed,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                    nuts_sampler="numpyro",
                     nuts_sampler_kwargs={"chain_method": method},
                 )
         else:
@@ -123,8 +137,14 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
             t1 = time.perf_counter()
             with model:
                 idata = pm.sample(
-                    draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                    discard_tuned_samples=False, progressbar=False, compute_convergence_checks=False,
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=cores,
+                    random_seed=seed,
+                    discard_tuned_samples=False,
+                    progressbar=False,
+                    compute_convergence_checks=False,
                 )
             # With discard_tuned_samples=False the warm-up goes to warmup_* groups (counted
             # in the gradient evaluations); posterior and sample_stats hold the draws only.
@@ -134,28 +154,48 @@ def run_variant(variant, panel, *, draws, tune, chains, seed, cores):
     if "numpyro" in variant:
         n_grad = None  # no warm-up statistics: not comparable with the other variants
     elif "nutpie" not in variant:
-        n_grad = int(idata.sample_stats["n_steps"].sum()) + int(
-            idata.warmup_sample_stats["n_steps"].sum()
-        ) if "warmup_sample_stats" in idata.groups() else None
+        n_grad = (
+            int(idata.sample_stats["n_steps"].sum())
+            + int(idata.warmup_sample_stats["n_steps"].sum())
+            if "warmup_sample_stats" in idata.groups()
+            else None
+        )
     else:
         n_grad = _n_steps(idata)
-    out = {"wall_s_incl_compile": wall, "compile_s": compile_s, "sampling_s": t_end - t1,
-           "gradient_evaluations_draws_only": draw_steps}
+    out = {
+        "wall_s_incl_compile": wall,
+        "compile_s": compile_s,
+        "sampling_s": t_end - t1,
+        "gradient_evaluations_draws_only": draw_steps,
+    }
     out.update(_summaries(idata, n_grad, wall))
-    print(variant, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}, flush=True)
+    print(
+        variant,
+        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()},
+        flush=True,
+    )
     return out
 
 
 def compute_ratios(v):
     """ESS/s and ESS per gradient of each kernel variant over PyMC's default model."""
     ratios = {}
-    for ours in ("ours_nutpie", "ours_nutpie_lowrank", "ours_pymc", "ours_numpyro",
-                 "ours_numpyro_vectorized"):
+    for ours in (
+        "ours_nutpie",
+        "ours_nutpie_lowrank",
+        "ours_pymc",
+        "ours_numpyro",
+        "ours_numpyro_vectorized",
+    ):
         if ours not in v or "default_pymc" not in v:
             continue
         suffix = "" if ours == "ours_nutpie" else "_" + ours.removeprefix("ours_")
-        for key in ("ess_per_s_effects", "ess_per_s_sigma", "ess_per_1000_grad_effects",
-                    "ess_per_1000_grad_sigma"):
+        for key in (
+            "ess_per_s_effects",
+            "ess_per_s_sigma",
+            "ess_per_1000_grad_effects",
+            "ess_per_1000_grad_sigma",
+        ):
             if v[ours][key] is None:
                 continue
             ratios[f"ratio_{key}_ours_over_default{suffix}"] = v[ours][key] / v["default_pymc"][key]
@@ -168,10 +208,17 @@ def compute_ratios(v):
 def run(size, *, variants, draws, tune, chains, seed=20240607, cores=2):
     panel = make_panel(SIZES[size])
     result = {
-        "size": size, "n_persons": panel.n_persons, "n_obs": panel.n_obs,
-        "draws": draws, "tune": tune, "chains": chains, "seed": seed, "cores": cores,
+        "size": size,
+        "n_persons": panel.n_persons,
+        "n_obs": panel.n_obs,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "seed": seed,
+        "cores": cores,
         "command": "python -m benchmarks.sampling " + " ".join(sys.argv[1:]),
-        "machine": machine_description(), "variants": {},
+        "machine": machine_description(),
+        "variants": {},
         "truth": {"sigma": panel.truth["sigma"], "mu_d": panel.truth["mu_d"].tolist()},
     }
     for variant in variants:
@@ -195,8 +242,11 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", default="ours_nutpie,default_pymc")
     parser.add_argument("--json", default=None)
     parser.add_argument("--smoke", action="store_true", help="XS, 2 x (50 + 50), kernel model only")
-    parser.add_argument("--append", action="store_true",
-                        help="add the variants to an existing --json with the same settings")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add the variants to an existing --json with the same settings",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.smoke:
@@ -206,12 +256,22 @@ def main(argv=None) -> int:
         unknown = set(variants) - set(VARIANTS)
         if unknown:
             parser.error(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
-        result = run(args.size, variants=variants, draws=args.draws, tune=args.tune,
-                     chains=args.chains, cores=args.cores)
+        result = run(
+            args.size,
+            variants=variants,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            cores=args.cores,
+        )
     if args.json and args.append and os.path.exists(args.json):
-        result = merge_into_previous(result, args.json, entries="variants",
-                                     same_keys=("size", "draws", "tune", "chains", "seed"),
-                                     compute_ratios=compute_ratios)
+        result = merge_into_previous(
+            result,
+            args.json,
+            entries="variants",
+            same_keys=("size", "draws", "tune", "chains", "seed"),
+            compute_ratios=compute_ratios,
+        )
     if args.json:
         write_json(result, args.json)
     return 0

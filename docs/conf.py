@@ -14,7 +14,6 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))  # the package, importable without installing it
 sys.path.insert(0, str(HERE / "_ext"))
 
-import mirabal_stats  # noqa: E402
 
 project = "mirabal_stats"
 author = "mirabal_stats developers"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import platform
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
@@ -176,7 +176,7 @@ def make_provenance(
 ) -> Provenance:
     """Record package versions, the seed, a fingerprint of ``data`` and the settings used."""
     return Provenance(
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         python=platform.python_version(),
         packages=package_versions(),
         random_seed=random_seed,

@@ -41,32 +41,62 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     debug = argparse.ArgumentParser(add_help=False)
-    debug.add_argument("--debug", action="store_true",
-                       help="show the full traceback when something goes wrong")
+    debug.add_argument(
+        "--debug", action="store_true", help="show the full traceback when something goes wrong"
+    )
 
-    p = sub.add_parser("evaluate", parents=[debug], help="write an evaluation report from a config",
-                       description="Run the analyses in CONFIG.toml and write report.html, "
-                       "tables/*.csv, config.toml and provenance.json to the output folder.")
+    p = sub.add_parser(
+        "evaluate",
+        parents=[debug],
+        help="write an evaluation report from a config",
+        description="Run the analyses in CONFIG.toml and write report.html, "
+        "tables/*.csv, config.toml and provenance.json to the output folder.",
+    )
     p.add_argument("config", metavar="CONFIG.toml", help="the evaluation config (TOML)")
-    p.add_argument("--output", "-o", metavar="DIR",
-                   help="output folder (overrides `output` in the config)")
+    p.add_argument(
+        "--output", "-o", metavar="DIR", help="output folder (overrides `output` in the config)"
+    )
 
-    p = sub.add_parser("demo", parents=[debug], help="evaluate the bundled Mirabal-design example",
-                       description="Run `evaluate` on the bundled Mirabal-design example with the "
-                       "config shipped in the package (a simulation matched to the published "
-                       "figures, not the study's data).")
-    p.add_argument("--output", "-o", metavar="DIR", default="mirabal_demo_report",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny MCMC draws: checks the pipeline in about a minute; numbers are rough")
-    p.add_argument("--print-config", action="store_true",
-                   help="print the demo config (a template for your own) and exit")
+    p = sub.add_parser(
+        "demo",
+        parents=[debug],
+        help="evaluate the bundled Mirabal-design example",
+        description="Run `evaluate` on the bundled Mirabal-design example with the "
+        "config shipped in the package (a simulation matched to the published "
+        "figures, not the study's data).",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        default="mirabal_demo_report",
+        help="output folder (default: %(default)s)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny MCMC draws: checks the pipeline in about a minute; numbers are rough",
+    )
+    p.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the demo config (a template for your own) and exit",
+    )
 
-    p = sub.add_parser("reproduce", parents=[debug], help="reproduce published numbers",
-                       description="Run reproduction examples and print, for each, the published "
-                       "value, ours, the tolerance and pass/fail.")
-    p.add_argument("name", nargs="?", default="all", metavar="NAME|all",
-                   help="a reproduction name (see `--list`) or 'all' (default)")
+    p = sub.add_parser(
+        "reproduce",
+        parents=[debug],
+        help="reproduce published numbers",
+        description="Run reproduction examples and print, for each, the published "
+        "value, ours, the tolerance and pass/fail.",
+    )
+    p.add_argument(
+        "name",
+        nargs="?",
+        default="all",
+        metavar="NAME|all",
+        help="a reproduction name (see `--list`) or 'all' (default)",
+    )
     p.add_argument("--quick", action="store_true", help="fewer MCMC draws (still must pass)")
     p.add_argument("--list", action="store_true", help="list the reproductions and exit")
 

@@ -15,7 +15,10 @@ def test_every_module_is_in_the_architecture_map():
             continue  # subpackages are mapped by their modules
         if relative.startswith("reporting/sections/"):
             continue  # mapped as a group: `reporting/sections/*.py`
-        if f"`{relative}`" not in text and f"`{relative.rsplit('/', 1)[0]}/{path.name}`" not in text:
+        if (
+            f"`{relative}`" not in text
+            and f"`{relative.rsplit('/', 1)[0]}/{path.name}`" not in text
+        ):
             missing.append(relative)
     assert not missing, f"modules missing from ARCHITECTURE.md: {missing}"
 

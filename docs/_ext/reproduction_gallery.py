@@ -68,34 +68,56 @@ class ReproductionDirective(Directive):
         try:
             result = run_reproduction(name, quick=quick)
         except Exception as err:  # shown on the page and as a build warning, never hidden
-            logger.warning(f"reproduction {name!r} could not run: {type(err).__name__}: {err}",
-                           location=(self.state.document.settings.env.docname, self.lineno))
+            logger.warning(
+                f"reproduction {name!r} could not run: {type(err).__name__}: {err}",
+                location=(self.state.document.settings.env.docname, self.lineno),
+            )
             box = nodes.warning()
             box += nodes.paragraph(
                 text=f"This example could not be executed when the documentation was built: "
-                     f"{type(err).__name__}: {err}")
+                f"{type(err).__name__}: {err}"
+            )
             return [box]
         seconds = time.perf_counter() - start
         frame = result.to_frame()
         # Long reasons would squeeze the table: number the distinct ones and list them below.
         reasons = list(dict.fromkeys(frame["reason"].astype(str)))
         rows = [
-            [str(quantity), _fmt(r.published), _fmt(r.reproduced), _fmt(r.difference),
-             _fmt(r.tolerance), "pass" if r.passed else "FAIL",
-             f"[{reasons.index(str(r.reason)) + 1}]"]
+            [
+                str(quantity),
+                _fmt(r.published),
+                _fmt(r.reproduced),
+                _fmt(r.difference),
+                _fmt(r.tolerance),
+                "pass" if r.passed else "FAIL",
+                f"[{reasons.index(str(r.reason)) + 1}]",
+            ]
             for quantity, r in frame.iterrows()
         ]
         verdict = "PASS" if result.passed else "FAIL"
         if not result.passed:
-            logger.warning(f"reproduction {name!r} is outside its tolerance",
-                           location=(self.state.document.settings.env.docname, self.lineno))
+            logger.warning(
+                f"reproduction {name!r} is outside its tolerance",
+                location=(self.state.document.settings.env.docname, self.lineno),
+            )
         out = [
             nodes.paragraph(text=f"Source: {result.source}"),
             nodes.paragraph(
                 text=f"Published vs reproduced [{verdict}] — executed when these pages were "
-                     f"built ({'quick' if quick else 'full'} settings, {seconds:.0f} s)."),
-            _table(["quantity", "published", "reproduced", "difference", "tolerance",
-                    "verdict", "why this tolerance"], rows),
+                f"built ({'quick' if quick else 'full'} settings, {seconds:.0f} s)."
+            ),
+            _table(
+                [
+                    "quantity",
+                    "published",
+                    "reproduced",
+                    "difference",
+                    "tolerance",
+                    "verdict",
+                    "why this tolerance",
+                ],
+                rows,
+            ),
         ]
         reason_list = nodes.enumerated_list()
         for text in reasons:
@@ -119,8 +141,9 @@ class ConfigSchemaDirective(Directive):
         for table, keys in SCHEMA.items():
             where = f"[{table}]" if table else "(top level)"
             if not keys:
-                rows.append([where, "any name", "list of indicator columns", "",
-                             "one key per measure"])
+                rows.append(
+                    [where, "any name", "list of indicator columns", "", "one key per measure"]
+                )
             for name, key in keys.items():
                 default = "required" if key.required else repr(key.default)
                 kinds = " or ".join(t.__name__ for t in key.types)
@@ -132,8 +155,11 @@ class ConfigSchemaDirective(Directive):
 
 def _always_rerun(app, env, added, changed, removed):
     """Pages with reproductions are re-read on every build, so their numbers are never stale."""
-    return [name for name in env.found_docs
-            if "{reproduction}" in Path(env.doc2path(name)).read_text(encoding="utf-8")]
+    return [
+        name
+        for name in env.found_docs
+        if "{reproduction}" in Path(env.doc2path(name)).read_text(encoding="utf-8")
+    ]
 
 
 def setup(app):

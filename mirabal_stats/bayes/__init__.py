@@ -12,7 +12,11 @@ Both share one likelihood (:mod:`mirabal_stats.bayes.likelihood`) and one sampli
 
 from mirabal_stats.bayes.indicator_model import DEFAULT_INDICATOR_PRIORS, IndicatorModel
 from mirabal_stats.bayes.indicator_results import IndicatorResults
-from mirabal_stats.bayes.mixed_model import DEFAULT_MIXED_PRIORS, BinaryMixedModel, MixedModelResults
+from mirabal_stats.bayes.mixed_model import (
+    DEFAULT_MIXED_PRIORS,
+    BinaryMixedModel,
+    MixedModelResults,
+)
 
 __all__ = [
     "IndicatorModel",

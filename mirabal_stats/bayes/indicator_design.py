@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats.bayes.likelihood import cell_index
-from mirabal_stats.exceptions import PanelValidationError, RowsExcludedWarning, SpecificationError
+from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
 
 __all__ = ["IndicatorDesign", "build_design", "resolve_person_weights", "resolve_answer_weights"]
 
@@ -42,7 +42,9 @@ class IndicatorDesign:
     dropped_indicators: tuple
 
 
-def _encode_covariates(baseline: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str]]:
+def _encode_covariates(
+    baseline: pd.DataFrame, covariates: list[str]
+) -> tuple[np.ndarray, list[str]]:
     columns, names = [], []
     for name in covariates:
         values = baseline[name]
@@ -163,8 +165,11 @@ def build_design(
     # drive their intercept to +/- infinity.
     counts = np.bincount(arrays.indicator, minlength=arrays.n_indicators)
     yes = np.bincount(arrays.indicator, weights=arrays.response, minlength=arrays.n_indicators)
-    invariant = [arrays.indicators[k] for k in range(arrays.n_indicators)
-                 if counts[k] == 0 or yes[k] in (0, counts[k])]
+    invariant = [
+        arrays.indicators[k]
+        for k in range(arrays.n_indicators)
+        if counts[k] == 0 or yes[k] in (0, counts[k])
+    ]
     dropped: tuple = ()
     if invariant:
         if not drop_invariant:
@@ -179,7 +184,8 @@ def build_design(
         warnings.warn(
             f"Dropped {len(invariant)} indicator(s) with no variation in the observed answers: "
             f"{invariant}.",
-            RowsExcludedWarning, stacklevel=3,
+            RowsExcludedWarning,
+            stacklevel=3,
         )
         panel = panel.subset(indicators=keep)
         arrays = panel.to_arrays(baseline_wave=baseline_wave)

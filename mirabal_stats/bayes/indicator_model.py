@@ -177,9 +177,7 @@ class IndicatorModel:
         pool_measures: bool | None = None,
     ):
         if attrition not in _ATTRITION:
-            raise SpecificationError(
-                f"attrition must be 'mar' or 'shared', got {attrition!r}."
-            )
+            raise SpecificationError(f"attrition must be 'mar' or 'shared', got {attrition!r}.")
         self.panel = panel
         self.attrition = attrition
         self.effect_by_wave = bool(effect_by_wave)
@@ -187,7 +185,9 @@ class IndicatorModel:
         self.baseline_wave = baseline_wave
         self.priors = merge_priors(DEFAULT_INDICATOR_PRIORS, _SUPPORTS, priors)
         self.design = build_design(
-            panel, baseline_wave=baseline_wave, covariates=self.covariates,
+            panel,
+            baseline_wave=baseline_wave,
+            covariates=self.covariates,
             drop_invariant=drop_invariant,
         )
         arr = self.design.arrays
@@ -294,16 +294,21 @@ class IndicatorModel:
                 # Wave profile per measure, zero-sum over the post waves so that delta_k stays the
                 # average post-baseline effect; non-centred because the profile SD can be ~0.
                 tau_t = make_prior("effect_wave_sd", pri["effect_wave_sd"])
-                profile_raw = pm.ZeroSumNormal("effect_wave_raw", sigma=1.0, dims=("measure", "post_wave"))
+                profile_raw = pm.ZeroSumNormal(
+                    "effect_wave_raw", sigma=1.0, dims=("measure", "post_wave")
+                )
                 by_wave = pm.Deterministic(
-                    "effect_wave", benefit[:, None] * (delta[:, None] + tau_t * profile_raw[im]),
+                    "effect_wave",
+                    benefit[:, None] * (delta[:, None] + tau_t * profile_raw[im]),
                     dims=("indicator", "post_wave"),
                 )
                 programme = pt.set_subtensor(
                     pt.zeros((K, T))[:, np.flatnonzero(d.post_wave)], by_wave
                 )
             F = (
-                a[:, None, None] + w[:, :, None] + c[:, None, None] * g[None, None, :]
+                a[:, None, None]
+                + w[:, :, None]
+                + c[:, None, None] * g[None, None, :]
                 + programme[:, :, None] * g[None, None, :]
             )
             F = pm.Deterministic("cell_logit", F, dims=("indicator", "wave", "group"))
@@ -342,7 +347,9 @@ class IndicatorModel:
                 # that d_k stays the effect of the sample's average response. Non-centred: its SD
                 # can be near zero (a common effect), where the centred form has a funnel.
                 tau_v = make_prior("programme_response_sd", pri["programme_response_sd"])
-                v_t = tau_v * pm.ZeroSumNormal("programme_response_raw", sigma=1.0, shape=len(d.treated_index))
+                v_t = tau_v * pm.ZeroSumNormal(
+                    "programme_response_raw", sigma=1.0, shape=len(d.treated_index)
+                )
                 v = pt.set_subtensor(pt.zeros(n)[d.treated_index], v_t)
                 v = pm.Deterministic("programme_response", v, dims="person")
                 change = change + v
@@ -353,7 +360,12 @@ class IndicatorModel:
             F_flat, offset_flat = F.flatten(), offset.flatten()
             if self.answer_weights is None:
                 loglik = logit_cells_loglik(
-                    F_flat, offset_flat, cell=d.cell, person=d.offset_index, sign=d.sign, y=d.y,
+                    F_flat,
+                    offset_flat,
+                    cell=d.cell,
+                    person=d.offset_index,
+                    sign=d.sign,
+                    y=d.y,
                 )
             else:
                 loglik = self._weighted_loglik(F_flat, offset_flat)
@@ -369,12 +381,18 @@ class IndicatorModel:
                 if d.covariate_names:
                     rho = make_prior("response_covariate", pri["covariate"], dims="covariate")
                     resp_offset = resp_offset + pt.dot(X_change, rho)
-                resp_cell = (d.response_wave * 2 + arr.person_group[d.response_at_risk]).astype(np.int32)
+                resp_cell = (d.response_wave * 2 + arr.person_group[d.response_at_risk]).astype(
+                    np.int32
+                )
                 pm.Potential(
                     "response_loglik",
                     logit_cells_loglik(
-                        R.flatten(), resp_offset, cell=resp_cell, person=d.response_at_risk,
-                        sign=np.ones(resp_cell.shape[0]), y=d.response_y.astype(float),
+                        R.flatten(),
+                        resp_offset,
+                        cell=resp_cell,
+                        person=d.response_at_risk,
+                        sign=np.ones(resp_cell.shape[0]),
+                        y=d.response_y.astype(float),
                     ),
                 )
         return model
@@ -384,7 +402,8 @@ class IndicatorModel:
         import pytensor
 
         return pytensor.shared(
-            np.ascontiguousarray(values, dtype=float), name=f"indicator_{name}_{next(_data_counter)}",
+            np.ascontiguousarray(values, dtype=float),
+            name=f"indicator_{name}_{next(_data_counter)}",
         )
 
     def _weighted_loglik(self, F_flat, offset_flat):
@@ -404,27 +423,42 @@ class IndicatorModel:
             "IndicatorModel: Bayesian difference in differences for binary indicators",
             "  likelihood: response[i,k,t] ~ Bernoulli(logit^-1(a_k + w[k,t] + c_k g_i "
             "+ d_k g_i post_t + s_k (u_i - post_t x_i'gamma)))",
-            *(["    effect by wave: d_k -> d[k,t] = b_k (delta_k + omega[measure,t]), omega ~ "
-               "ZeroSumNormal(effect_wave_sd) over post waves"] if self.effect_by_wave else []),
+            *(
+                [
+                    "    effect by wave: d_k -> d[k,t] = b_k (delta_k + omega[measure,t]), omega ~ "
+                    "ZeroSumNormal(effect_wave_sd) over post waves"
+                ]
+                if self.effect_by_wave
+                else []
+            ),
             "    d_k = benefit_k * delta_k; delta_k ~ Normal(mu_measure, effect_sd); "
-            + ("mu_measure ~ Normal(mu, effect_measure_sd)" if self.pool_measures else
-               f"mu_measure ~ {prior_text(self.priors['effect_overall'])} each (not pooled: "
-               f"{self.design.arrays.n_measures} measure(s)), mu = their mean"),
+            + (
+                "mu_measure ~ Normal(mu, effect_measure_sd)"
+                if self.pool_measures
+                else f"mu_measure ~ {prior_text(self.priors['effect_overall'])} each (not pooled: "
+                f"{self.design.arrays.n_measures} measure(s)), mu = their mean"
+            ),
             "    u_i ~ Normal(x_i'lambda, person_sd), summing to zero within each group",
             f"  attrition: {self.attrition}"
-            + (" (observed-data likelihood, MAR)" if self.attrition == "mar" else
-               " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho"
-               " + lambda u + lambda_v v;\n    programme response: + b_k v_i g_i post_t in the answers,"
-               " v ~ Normal(0, programme_response_sd) summing to zero over the treated)"),
+            + (
+                " (observed-data likelihood, MAR)"
+                if self.attrition == "mar"
+                else " (shared-parameter selection model: logit P(respond) = r_t + r_g g + x'rho"
+                " + lambda u + lambda_v v;\n    programme response: + b_k v_i g_i post_t in the answers,"
+                " v ~ Normal(0, programme_response_sd) summing to zero over the treated)"
+            ),
             f"  weights: {'none' if self.answer_weights is None else 'weighted pseudo-likelihood'}",
             f"  data: {arr.n_obs} observed answers, {arr.n_persons} persons ({self.panel.treated}: "
             f"{n_t}, {self.panel.comparison}: {n_c}), {arr.n_waves} waves (baseline "
             f"{arr.waves[arr.baseline_wave]!r}), {arr.n_indicators} indicators in "
             f"{arr.n_measures} measures, {len(self.design.covariate_names)} covariate columns",
             f"  parametrisation: indicator effects {'centred' if self.centred_effects else 'non-centred'}"
-            + ("" if self.effect_informativeness is None else
-               f" (chosen: crude effect SE {self.effect_informativeness.median_se:.2f} vs spread "
-               f"{self.effect_informativeness.tau:.2f})"),
+            + (
+                ""
+                if self.effect_informativeness is None
+                else f" (chosen: crude effect SE {self.effect_informativeness.median_se:.2f} vs spread "
+                f"{self.effect_informativeness.tau:.2f})"
+            ),
             "  priors:",
         ]
         shared_only = ("attrition", "selection", "programme_response_sd")
@@ -472,20 +506,37 @@ class IndicatorModel:
             kwargs.setdefault("low_rank_modified_mass_matrix", True)
         start = time.perf_counter()
         idata = sample_model(
-            self.model, draws=draws, tune=tune, chains=chains, sampler=sampler,
-            random_seed=random_seed, sampler_kwargs=kwargs, compiled_cache=self._compiled,
+            self.model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
+            random_seed=random_seed,
+            sampler_kwargs=kwargs,
+            compiled_cache=self._compiled,
         )
         elapsed = time.perf_counter() - start
         settings = dict(
-            attrition=self.attrition, covariates=self.covariates, priors=self.priors,
-            weighted=self.answer_weights is not None, baseline_wave=self.baseline_wave,
-            centred_effects=self.centred_effects, effect_by_wave=self.effect_by_wave,
-            draws=draws, tune=tune, chains=chains, sampler=sampler,
+            attrition=self.attrition,
+            covariates=self.covariates,
+            priors=self.priors,
+            weighted=self.answer_weights is not None,
+            baseline_wave=self.baseline_wave,
+            centred_effects=self.centred_effects,
+            effect_by_wave=self.effect_by_wave,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
         )
         result = IndicatorResults(
-            idata=idata, model=self, sampler=sampler, fit_seconds=elapsed,
+            idata=idata,
+            model=self,
+            sampler=sampler,
+            fit_seconds=elapsed,
             provenance=make_provenance(
-                random_seed=random_seed, data=self.panel.to_long(include_missing=False),
+                random_seed=random_seed,
+                data=self.panel.to_long(include_missing=False),
                 settings=settings,
             ),
         )
@@ -508,7 +559,8 @@ class IndicatorModel:
         with self.model, _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
             prior = pm.sample_prior_predictive(
-                draws=draws, random_seed=random_seed,
+                draws=draws,
+                random_seed=random_seed,
                 var_names=["cell_logit", "person_offset", self.programme_effect_name]
                 + (["programme_response"] if self.attrition == "shared" else []),
             ).prior
@@ -526,16 +578,28 @@ class IndicatorModel:
                 # integer split by a slice moves the persons axis first (numpy advanced indexing).
                 pct = 100.0 * probs[:, persons][..., t].mean(axis=(1, 2))
                 q = np.quantile(pct, [0.05, 0.5, 0.95])
-                rows.append({"quantity": f"% yes, {label}, wave {wave}", "q05": q[0], "q50": q[1], "q95": q[2]})
+                rows.append(
+                    {
+                        "quantity": f"% yes, {label}, wave {wave}",
+                        "q05": q[0],
+                        "q50": q[1],
+                        "q95": q[2],
+                    }
+                )
         from mirabal_stats.bayes.posterior_summaries import att_pp_draws
 
         response = (
             prior["programme_response"].values.reshape(-1, arr.n_persons)
-            if self.attrition == "shared" else None
+            if self.attrition == "shared"
+            else None
         )
         effect = prior[self.programme_effect_name].values
-        pp = att_pp_draws(F, off, effect.reshape((-1,) + effect.shape[2:]), self.design, response=response)
+        pp = att_pp_draws(
+            F, off, effect.reshape((-1,) + effect.shape[2:]), self.design, response=response
+        )
         overall = (pp * arr.benefit_sign[None, :]).mean(axis=1)
         q = np.quantile(overall, [0.05, 0.5, 0.95])
-        rows.append({"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]})
+        rows.append(
+            {"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]}
+        )
         return pd.DataFrame(rows).set_index("quantity")

@@ -47,15 +47,25 @@ class IndicatorResults(BayesResults):
         self._pp_cache = None
         self._pp_wave_cache = None
         monitored = [
-            "effect_overall_mean", "effect_measure_mean", "effect_measure_sd", "effect_sd",
-            "effect", "person_sd", "wave_sd",
+            "effect_overall_mean",
+            "effect_measure_mean",
+            "effect_measure_sd",
+            "effect_sd",
+            "effect",
+            "person_sd",
+            "wave_sd",
         ]
         if not model.pool_measures:
             monitored.remove("effect_measure_sd")
         if model.design.covariate_names:
             monitored += ["covariate_severity", "covariate_change"]
         if model.attrition == "shared":
-            monitored += ["selection", "selection_response", "programme_response_sd", "response_group"]
+            monitored += [
+                "selection",
+                "selection_response",
+                "programme_response_sd",
+                "response_group",
+            ]
         if model.effect_by_wave:
             monitored += ["effect_wave_sd", "effect_wave"]
         self._monitored = tuple(monitored)
@@ -83,14 +93,17 @@ class IndicatorResults(BayesResults):
     def _pp_draws(self) -> np.ndarray:
         if self._pp_cache is None:
             F, off, effect = self._thinned()
-            self._pp_cache = att_pp_draws(F, off, effect, self._model.design, response=self._response_draws())
+            self._pp_cache = att_pp_draws(
+                F, off, effect, self._model.design, response=self._response_draws()
+            )
         return self._pp_cache
 
     def _pp_wave_draws(self) -> np.ndarray:
         if self._pp_wave_cache is None:
             F, off, effect = self._thinned()
-            self._pp_wave_cache = att_pp_draws(F, off, effect, self._model.design,
-                                               response=self._response_draws(), by_wave=True)
+            self._pp_wave_cache = att_pp_draws(
+                F, off, effect, self._model.design, response=self._response_draws(), by_wave=True
+            )
         return self._pp_wave_cache
 
     def _parameter_draws(self):
@@ -131,7 +144,9 @@ class IndicatorResults(BayesResults):
         return np.hstack(blocks), labels, keys
 
     # ------------------------------------------------------------------ effects
-    def effects(self, *, level: str = "indicator", scale: str = "log_odds", ci_level: float = 0.9) -> pd.DataFrame:
+    def effects(
+        self, *, level: str = "indicator", scale: str = "log_odds", ci_level: float = 0.9
+    ) -> pd.DataFrame:
         """Programme effects per indicator, per measure or overall.
 
         Parameters
@@ -158,7 +173,9 @@ class IndicatorResults(BayesResults):
         draws = self._draws("effect") if scale == "log_odds" else self._pp_draws()
         return self._summarise(draws, level, scale, ci_level)
 
-    def effects_by_wave(self, *, level: str = "overall", scale: str = "pp", ci_level: float = 0.9) -> pd.DataFrame:
+    def effects_by_wave(
+        self, *, level: str = "overall", scale: str = "pp", ci_level: float = 0.9
+    ) -> pd.DataFrame:
         """Programme effects at each post-baseline wave (how the effect builds up or fades).
 
         With ``IndicatorModel(effect_by_wave=True)`` the log-odds effect has its own value per
@@ -209,28 +226,43 @@ class IndicatorResults(BayesResults):
             raise SpecificationError(f"scale must be one of {_SCALES}, got {scale!r}.")
         check_ci_level(ci_level)
 
-    def _summarise(self, draws: np.ndarray, level: str, scale: str, ci_level: float) -> pd.DataFrame:
+    def _summarise(
+        self, draws: np.ndarray, level: str, scale: str, ci_level: float
+    ) -> pd.DataFrame:
         """Summary table of indicator effect draws (draws, K) at the requested level."""
         arr = self._model.design.arrays
         benefit = arr.benefit_sign.astype(float)
         beneficial = draws * benefit[None, :]
         if level == "indicator":
-            table = draws_table(draws, index=pd.Index(arr.indicators, name="indicator"), ci_level=ci_level)
+            table = draws_table(
+                draws, index=pd.Index(arr.indicators, name="indicator"), ci_level=ci_level
+            )
             table["prob_beneficial"] = (beneficial > 0).mean(axis=0)
             table.insert(0, "measure", [arr.measures[m] for m in arr.indicator_measure])
             table["benefit_sign"] = arr.benefit_sign.astype(int)
             orientation = "yes"
         elif level == "measure":
-            means = np.column_stack([
-                beneficial[:, arr.indicator_measure == m].mean(axis=1) for m in range(arr.n_measures)
-            ])
-            table = draws_table(means, index=pd.Index(arr.measures, name="measure"), ci_level=ci_level,
-                                prob_positive=True)
+            means = np.column_stack(
+                [
+                    beneficial[:, arr.indicator_measure == m].mean(axis=1)
+                    for m in range(arr.n_measures)
+                ]
+            )
+            table = draws_table(
+                means,
+                index=pd.Index(arr.measures, name="measure"),
+                ci_level=ci_level,
+                prob_positive=True,
+            )
             table["n_indicators"] = np.bincount(arr.indicator_measure, minlength=arr.n_measures)
             orientation = "beneficial"
         else:
-            table = draws_table(beneficial.mean(axis=1), index=pd.Index(["overall"], name="level"),
-                                ci_level=ci_level, prob_positive=True)
+            table = draws_table(
+                beneficial.mean(axis=1),
+                index=pd.Index(["overall"], name="level"),
+                ci_level=ci_level,
+                prob_positive=True,
+            )
             orientation = "beneficial"
         table["scale"] = scale
         table["orientation"] = orientation
@@ -260,15 +292,25 @@ class IndicatorResults(BayesResults):
             for k, ind in enumerate(arr.indicators):
                 for t, wave in enumerate(arr.waves):
                     o = obs.loc[(ind, label, wave)]
-                    rows.append({
-                        "indicator": ind, "measure": arr.measures[arr.indicator_measure[k]],
-                        "group": label, "wave": wave, "model_pct": mean[k, t],
-                        "lower": lo[k, t], "upper": hi[k, t], "ci_level": level,
-                        "observed_pct": o["pct_yes"], "n": int(o["n"]),
-                    })
+                    rows.append(
+                        {
+                            "indicator": ind,
+                            "measure": arr.measures[arr.indicator_measure[k]],
+                            "group": label,
+                            "wave": wave,
+                            "model_pct": mean[k, t],
+                            "lower": lo[k, t],
+                            "upper": hi[k, t],
+                            "ci_level": level,
+                            "observed_pct": o["pct_yes"],
+                            "n": int(o["n"]),
+                        }
+                    )
         return pd.DataFrame(rows)
 
-    def ppc_prevalence(self, *, by: str = "group_wave", ci_level: float = 0.9, random_seed: int = 0) -> pd.DataFrame:
+    def ppc_prevalence(
+        self, *, by: str = "group_wave", ci_level: float = 0.9, random_seed: int = 0
+    ) -> pd.DataFrame:
         """Posterior predictive check of the observed % "yes".
 
         Answers are replicated from the posterior at the observed cells; the replicated % "yes"
@@ -289,7 +331,9 @@ class IndicatorResults(BayesResults):
         key = (arr.group.astype(np.int64) * T + arr.wave) * K + arr.indicator
         n = np.bincount(key, minlength=2 * T * K).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            observed = (100.0 * np.bincount(key, weights=arr.response, minlength=2 * T * K) / n).reshape(2, T, K)
+            observed = (
+                100.0 * np.bincount(key, weights=arr.response, minlength=2 * T * K) / n
+            ).reshape(2, T, K)
         tail = (1 - level) / 2
         labels = {0: self._model.panel.comparison, 1: self._model.panel.treated}
         rows = []
@@ -306,7 +350,17 @@ class IndicatorResults(BayesResults):
                     for k, ind in enumerate(arr.indicators):
                         if not np.isfinite(observed[gi, t, k]):
                             continue
-                        rows.append(self._ppc_row(labels[gi], wave, ind, observed[gi, t, k], rep[:, gi, t, k], tail, level))
+                        rows.append(
+                            self._ppc_row(
+                                labels[gi],
+                                wave,
+                                ind,
+                                observed[gi, t, k],
+                                rep[:, gi, t, k],
+                                tail,
+                                level,
+                            )
+                        )
         table = pd.DataFrame(rows)
         if by == "group_wave":
             table = table.drop(columns="indicator")
@@ -315,14 +369,21 @@ class IndicatorResults(BayesResults):
     @staticmethod
     def _ppc_row(group, wave, indicator, observed, rep, tail, level):
         return {
-            "group": group, "wave": wave, "indicator": indicator, "observed_pct": observed,
-            "replicated_pct": float(rep.mean()), "lower": float(np.quantile(rep, tail)),
-            "upper": float(np.quantile(rep, 1 - tail)), "ci_level": level,
+            "group": group,
+            "wave": wave,
+            "indicator": indicator,
+            "observed_pct": observed,
+            "replicated_pct": float(rep.mean()),
+            "lower": float(np.quantile(rep, tail)),
+            "upper": float(np.quantile(rep, 1 - tail)),
+            "ci_level": level,
             "p_value": float((rep >= observed).mean()),
         }
 
     # ------------------------------------------------------------------ sensitivity
-    def delta_adjustment(self, *, deltas=None, level: str = "overall", ci_level: float = 0.9) -> pd.DataFrame:
+    def delta_adjustment(
+        self, *, deltas=None, level: str = "overall", ci_level: float = 0.9
+    ) -> pd.DataFrame:
         """Delta-adjustment (tipping-point) sensitivity analysis for MNAR dropout.
 
         Missing post-baseline answers of the intervention group are assumed worse than the
@@ -365,13 +426,17 @@ class IndicatorResults(BayesResults):
         adjusted = delta_adjusted_att(
             F, off, effect, self._model.design, deltas, response=self._response_draws()
         )  # (J, D, K)
-        groups = {"overall": np.ones(arr.n_indicators, bool)} if level == "overall" else {
-            m: arr.indicator_measure == j for j, m in enumerate(arr.measures)
-        }
+        groups = (
+            {"overall": np.ones(arr.n_indicators, bool)}
+            if level == "overall"
+            else {m: arr.indicator_measure == j for j, m in enumerate(arr.measures)}
+        )
         frames, tipping = [], {}
         for name, mask in groups.items():
             draws = adjusted[:, :, mask].mean(axis=2).T  # (D, J)
-            table = draws_table(draws, index=pd.Index(deltas, name="delta"), ci_level=ci_level, prob_positive=True)
+            table = draws_table(
+                draws, index=pd.Index(deltas, name="delta"), ci_level=ci_level, prob_positive=True
+            )
             table.insert(0, "name", name)
             frames.append(table.reset_index())
             tipping[name] = _crossing(deltas, table["lower"].to_numpy())
@@ -392,10 +457,15 @@ class IndicatorResults(BayesResults):
         chosen = list(indicators) if indicators is not None else list(arr.indicators[:6])
         ncol = min(3, len(chosen))
         nrow = int(np.ceil(len(chosen) / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False, sharey=True)
+        fig, axes = plt.subplots(
+            nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False, sharey=True
+        )
         x = np.arange(arr.n_waves)
         for ax_, ind in zip(axes.ravel(), chosen):
-            for label, colour in ((self._model.panel.treated, "C0"), (self._model.panel.comparison, "C1")):
+            for label, colour in (
+                (self._model.panel.treated, "C0"),
+                (self._model.panel.comparison, "C1"),
+            ):
                 block = table[(table["indicator"] == ind) & (table["group"] == label)]
                 ax_.plot(x, block["model_pct"], color=colour, label=f"{label} (model)")
                 ax_.fill_between(x, block["lower"], block["upper"], color=colour, alpha=0.2)
@@ -403,7 +473,7 @@ class IndicatorResults(BayesResults):
             ax_.set_title(str(ind), fontsize=9)
             ax_.set_xticks(x, [str(w) for w in arr.waves])
             ax_.set_ylim(0, 100)
-        for ax_ in axes.ravel()[len(chosen):]:
+        for ax_ in axes.ravel()[len(chosen) :]:
             ax_.set_visible(False)
         axes[0, 0].set_ylabel('% "yes"')
         axes[0, 0].legend(fontsize=7)
@@ -437,11 +507,19 @@ class IndicatorResults(BayesResults):
         for yi, r, st in zip(y, rows, styles):
             colour = "black" if st == "measure" else "C0"
             ax.plot([r[1], r[2]], [yi, yi], color=colour, lw=2 if st == "measure" else 1)
-            ax.plot(r[0], yi, "D" if st == "measure" else "o", color=colour, ms=5 if st == "measure" else 3)
+            ax.plot(
+                r[0],
+                yi,
+                "D" if st == "measure" else "o",
+                color=colour,
+                ms=5 if st == "measure" else 3,
+            )
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y, labels, fontsize=7)
         unit = "log-odds" if scale == "log_odds" else "percentage points"
-        ax.set_xlabel(f"beneficial effect ({unit}; {round(100 * ci_level)}% interval); right = improvement")
+        ax.set_xlabel(
+            f"beneficial effect ({unit}; {round(100 * ci_level)}% interval); right = improvement"
+        )
         fig.tight_layout()
         return fig
 

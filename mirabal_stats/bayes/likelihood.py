@@ -18,12 +18,17 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "cell_index", "logit_cells_loglik", "logit_cells_loglik_numpy", "numba_available",
+    "cell_index",
+    "logit_cells_loglik",
+    "logit_cells_loglik_numpy",
+    "numba_available",
     "bernoulli_logit_loglik",
 ]
 
 
-def cell_index(indicator: np.ndarray, wave: np.ndarray, group: np.ndarray, *, n_waves: int) -> np.ndarray:
+def cell_index(
+    indicator: np.ndarray, wave: np.ndarray, group: np.ndarray, *, n_waves: int
+) -> np.ndarray:
     """Flattened cell code ``(indicator * n_waves + wave) * 2 + group`` for each observed answer."""
     return ((indicator.astype(np.int64) * n_waves + wave) * 2 + group).astype(np.int32)
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats._results import make_provenance
-from mirabal_stats.bayes.priors import merge_priors, make_prior, prior_text
+from mirabal_stats.bayes.priors import make_prior, merge_priors, prior_text
 from mirabal_stats.bayes.results import BayesResults, stack_draws
 from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
 from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
@@ -152,12 +152,16 @@ class BinaryMixedModel:
         try:
             parsed = Formula(fixed)
         except Exception as exc:  # formulaic raises several parser error types
-            raise SpecificationError(f"Cannot parse the fixed part {fixed!r} of the formula: {exc}") from exc
+            raise SpecificationError(
+                f"Cannot parse the fixed part {fixed!r} of the formula: {exc}"
+            ) from exc
         try:
             random_parsed = Formula(random_lhs)
         except Exception as exc:
             raise SpecificationError(f"Cannot parse the random term {random_lhs!r}: {exc}") from exc
-        needed = sorted(set(parsed.required_variables) | set(random_parsed.required_variables) | {group})
+        needed = sorted(
+            set(parsed.required_variables) | set(random_parsed.required_variables) | {group}
+        )
         missing = [c for c in needed if c not in data.columns]
         if missing:
             raise SpecificationError(
@@ -169,7 +173,8 @@ class BinaryMixedModel:
             warnings.warn(
                 f"{int(incomplete.sum())} of {len(data)} rows have a missing value in "
                 f"{[c for c in needed if data[c].isna().any()]} and are excluded from the model.",
-                RowsExcludedWarning, stacklevel=2,
+                RowsExcludedWarning,
+                stacklevel=2,
             )
         frame = data.loc[~incomplete, needed].reset_index(drop=True)
         mm = model_matrix(parsed, frame)
@@ -204,7 +209,9 @@ class BinaryMixedModel:
         intercept = [t for t in self.terms if t == "Intercept"]
         non_intercept = [t for t in self.terms if t != "Intercept"]
         self.priors = merge_priors(
-            DEFAULT_MIXED_PRIORS, _SUPPORTS, priors,
+            DEFAULT_MIXED_PRIORS,
+            _SUPPORTS,
+            priors,
             extra_roles={t: "real" for t in self.terms},
         )
         user = dict(priors or {})
@@ -245,9 +252,7 @@ class BinaryMixedModel:
             coords["random_term"] = self.random_terms
             coords["random_pair"] = [f"{a},{b}" for a, b in self.random_pairs]
         with pm.Model(coords=coords) as model:
-            coefs = [
-                make_prior(f"beta_{i}", self.term_priors[t]) for i, t in enumerate(self.terms)
-            ]
+            coefs = [make_prior(f"beta_{i}", self.term_priors[t]) for i, t in enumerate(self.terms)]
             beta = pm.Deterministic("beta", pt.stack(coefs), dims="term")
             if self._Z is not None:
                 self._build_slopes(beta)
@@ -262,8 +267,12 @@ class BinaryMixedModel:
             pm.Potential(
                 "loglik",
                 logit_cells_loglik(
-                    F, b, cell=self._cell, person=self._person,
-                    sign=np.ones(self.n_obs), y=self._y,
+                    F,
+                    b,
+                    cell=self._cell,
+                    person=self._person,
+                    sign=np.ones(self.n_obs),
+                    y=self._y,
                 ),
             )
         return model
@@ -272,7 +281,9 @@ class BinaryMixedModel:
     def random_pairs(self) -> list[tuple[str, str]]:
         """Pairs of random terms whose correlation is estimated (upper triangle, row order)."""
         q = len(self.random_terms)
-        return [(self.random_terms[i], self.random_terms[j]) for i in range(q) for j in range(i + 1, q)]
+        return [
+            (self.random_terms[i], self.random_terms[j]) for i in range(q) for j in range(i + 1, q)
+        ]
 
     def _build_slopes(self, beta) -> None:
         """Random intercept and slopes, correlated: b_j = L z_j (non-centred), L the Cholesky
@@ -285,8 +296,11 @@ class BinaryMixedModel:
 
         q = len(self.random_terms)
         chol, corr, sds = pm.LKJCholeskyCov(
-            "random_cov", n=q, eta=self.priors["lkj_eta"][1],
-            sd_dist=prior_dist(self.priors["sd"], shape=q), compute_corr=True,
+            "random_cov",
+            n=q,
+            eta=self.priors["lkj_eta"][1],
+            sd_dist=prior_dist(self.priors["sd"], shape=q),
+            compute_corr=True,
         )
         pm.Deterministic("sd_random", sds, dims="random_term")
         upper = np.triu_indices(q, k=1)
@@ -314,8 +328,10 @@ class BinaryMixedModel:
             )
         else:
             terms = ", ".join(self.random_terms)
-            lines[1] = (f"  likelihood: {self.response} ~ Bernoulli(logit^-1(X beta + z' b[{self.group}])),"
-                        f" z = ({terms})")
+            lines[1] = (
+                f"  likelihood: {self.response} ~ Bernoulli(logit^-1(X beta + z' b[{self.group}])),"
+                f" z = ({terms})"
+            )
             for label in self.random_labels[: len(self.random_terms)]:
                 lines.append(f"    {label:<20} ~ {prior_text(self.priors['sd'])}")
             lines.append(f"    correlations         ~ {prior_text(self.priors['lkj_eta'])}")
@@ -327,7 +343,10 @@ class BinaryMixedModel:
         """Row names of the random-effect SDs (and correlations) in ``to_frame()``."""
         if self._Z is None:
             return [f"sd({self.group})"]
-        sds = [f"sd({self.group})" if t == "Intercept" else f"sd({t}|{self.group})" for t in self.random_terms]
+        sds = [
+            f"sd({self.group})" if t == "Intercept" else f"sd({t}|{self.group})"
+            for t in self.random_terms
+        ]
         return sds + [f"cor({a},{b}|{self.group})" for a, b in self.random_pairs]
 
     __str__ = __repr__
@@ -342,7 +361,7 @@ class BinaryMixedModel:
         sampler: str = "nutpie",
         random_seed: int | None = None,
         sampler_kwargs: dict[str, Any] | None = None,
-    ) -> "MixedModelResults":
+    ) -> MixedModelResults:
         """Sample the posterior with NUTS and return a :class:`MixedModelResults`.
 
         Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
@@ -350,18 +369,34 @@ class BinaryMixedModel:
         """
         start = time.perf_counter()
         idata = sample_model(
-            self.model, draws=draws, tune=tune, chains=chains, sampler=sampler,
-            random_seed=random_seed, sampler_kwargs=sampler_kwargs, compiled_cache=self._compiled,
+            self.model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
+            random_seed=random_seed,
+            sampler_kwargs=sampler_kwargs,
+            compiled_cache=self._compiled,
         )
         elapsed = time.perf_counter() - start
         settings = dict(
-            formula=self.formula, priors=self.term_priors, sd_prior=self.priors["sd"],
-            draws=draws, tune=tune, chains=chains, sampler=sampler,
+            formula=self.formula,
+            priors=self.term_priors,
+            sd_prior=self.priors["sd"],
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
             parametrization=self.parametrization,
         )
         result = MixedModelResults(
-            idata=idata, model=self, sampler=sampler, fit_seconds=elapsed,
-            provenance=make_provenance(random_seed=random_seed, data=self._frame, settings=settings),
+            idata=idata,
+            model=self,
+            sampler=sampler,
+            fit_seconds=elapsed,
+            provenance=make_provenance(
+                random_seed=random_seed, data=self._frame, settings=settings
+            ),
         )
         warn_if_unreliable(result.diagnostics_summary, stacklevel=3)
         return result
@@ -389,8 +424,11 @@ class MixedModelResults(BayesResults):
             blocks = [beta, stack_draws(self._idata, "sd")[:, None]]
             keys.append("sd")
         else:
-            blocks = [beta, stack_draws(self._idata, "sd_random"),
-                      stack_draws(self._idata, "corr_random").reshape(beta.shape[0], -1)]
+            blocks = [
+                beta,
+                stack_draws(self._idata, "sd_random"),
+                stack_draws(self._idata, "corr_random").reshape(beta.shape[0], -1),
+            ]
             keys += [f"sd_random[{t}]" for t in m.random_terms]
             keys += [f"corr_random[{a},{b}]" for a, b in m.random_pairs]
         return np.hstack(blocks), labels, keys
@@ -399,8 +437,10 @@ class MixedModelResults(BayesResults):
         """The fixed effects and the random-intercept SD in words."""
         table = self.to_frame(ci_level=ci_level)
         pct = round(100 * ci_level)
-        lines = [f"Bayesian random-intercept logistic regression: {self._model.formula}",
-                 f"{self._model.n_obs} observations in {self._model.n_groups} groups ({self._model.group})."]
+        lines = [
+            f"Bayesian random-intercept logistic regression: {self._model.formula}",
+            f"{self._model.n_obs} observations in {self._model.n_groups} groups ({self._model.group}).",
+        ]
         for label, row in table.iterrows():
             lines.append(
                 f"  {label}: posterior mean {row['estimate']:.3f} (SD {row['std_error']:.3f}; "

@@ -66,4 +66,6 @@ def effect_informativeness(design) -> EffectInformativeness:
             within += float(((members - members.mean()) ** 2).sum())
             dof += members.size - 1
     spread = within / dof - float(var.mean()) if dof else 0.0
-    return EffectInformativeness(median_se=float(np.sqrt(np.median(var))), tau=float(np.sqrt(max(spread, 0.0))))
+    return EffectInformativeness(
+        median_se=float(np.sqrt(np.median(var))), tau=float(np.sqrt(max(spread, 0.0)))
+    )

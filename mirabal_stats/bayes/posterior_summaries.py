@@ -66,7 +66,9 @@ def _programme_term(effect, response, design, sl, treated):
     return term
 
 
-def att_pp_draws(F, off, effect, design, *, response=None, by_wave: bool = False, chunk: int = 50) -> np.ndarray:
+def att_pp_draws(
+    F, off, effect, design, *, response=None, by_wave: bool = False, chunk: int = 50
+) -> np.ndarray:
     """Effect on the treated in percentage points of "yes", per draw and indicator.
 
     For every intervention person (including those who later dropped out) and post-baseline
@@ -120,7 +122,9 @@ def replicate_prevalence(F, off, design, rng: np.random.Generator) -> np.ndarray
     return pct.reshape(F.shape[0], 2, T, K)
 
 
-def delta_adjusted_att(F, off, effect, design, deltas, *, response=None, chunk: int = 50) -> np.ndarray:
+def delta_adjusted_att(
+    F, off, effect, design, deltas, *, response=None, chunk: int = 50
+) -> np.ndarray:
     """Beneficial effect on the treated (pp) after shifting missing intervention answers.
 
     For each draw and each ``delta``: the intervention group's post-baseline outcome is its

@@ -28,8 +28,14 @@ from typing import Any
 from mirabal_stats.exceptions import SpecificationError
 
 __all__ = [
-    "PRIOR_FAMILIES", "Prior", "check_prior", "merge_priors", "prior_text", "make_prior",
-    "prior_dist", "centred_zero_sum_normal",
+    "PRIOR_FAMILIES",
+    "Prior",
+    "check_prior",
+    "merge_priors",
+    "prior_text",
+    "make_prior",
+    "prior_dist",
+    "centred_zero_sum_normal",
 ]
 
 Prior = tuple
@@ -75,7 +81,9 @@ def check_prior(role: str, prior: Any, *, support: str) -> tuple:
         )
     if family_support != support:
         kind, families = _SUPPORT_TEXT[support]
-        raise SpecificationError(f"{role!r} is {kind}, so it needs a {families} prior, not {family!r}.")
+        raise SpecificationError(
+            f"{role!r} is {kind}, so it needs a {families} prior, not {family!r}."
+        )
     values = tuple(float(v) for v in prior[1:])
     for name, value in zip(names, values):
         if name != "mu" and not value > 0:
@@ -86,8 +94,11 @@ def check_prior(role: str, prior: Any, *, support: str) -> tuple:
 
 
 def merge_priors(
-    defaults: Mapping[str, tuple], supports: Mapping[str, str], user: Mapping[str, Any] | None,
-    *, extra_roles: Mapping[str, str] | None = None,
+    defaults: Mapping[str, tuple],
+    supports: Mapping[str, str],
+    user: Mapping[str, Any] | None,
+    *,
+    extra_roles: Mapping[str, str] | None = None,
 ) -> dict[str, tuple]:
     """Overlay user priors on the defaults, checking role names and families.
 
@@ -109,8 +120,13 @@ def merge_priors(
 def prior_text(prior: tuple) -> str:
     """Human-readable form, e.g. ``Normal(0, 2.5)``."""
     names = {
-        "normal": "Normal", "student_t": "StudentT", "flat": "Flat", "halfnormal": "HalfNormal",
-        "halfstudent_t": "HalfStudentT", "exponential": "Exponential", "lkj": "LKJ",
+        "normal": "Normal",
+        "student_t": "StudentT",
+        "flat": "Flat",
+        "halfnormal": "HalfNormal",
+        "halfstudent_t": "HalfStudentT",
+        "exponential": "Exponential",
+        "lkj": "LKJ",
     }
     args = ", ".join(f"{v:g}" for v in prior[1:])
     return f"{names[prior[0]]}({args})"
@@ -163,7 +179,9 @@ def _zero_sum_normal_logp(value, mu, sigma):
 
     k = value.shape[-1] - 1
     resid = value - mu
-    return -k * (pt.log(sigma) + 0.5 * np.log(2 * np.pi)) - pt.sum(resid**2, axis=-1) / (2 * sigma**2)
+    return -k * (pt.log(sigma) + 0.5 * np.log(2 * np.pi)) - pt.sum(resid**2, axis=-1) / (
+        2 * sigma**2
+    )
 
 
 def centred_zero_sum_normal(name: str, mu, sigma, *, size: int):
@@ -183,6 +201,12 @@ def centred_zero_sum_normal(name: str, mu, sigma, *, size: int):
         return mu_ + pm.ZeroSumNormal.dist(sigma=sigma_, shape=(size,))
 
     return pm.CustomDist(
-        name, mu, sigma, dist=dist, logp=_zero_sum_normal_logp, signature="(n),()->(n)",
-        transform=ZeroSumTransform([-1]), shape=(size,),
+        name,
+        mu,
+        sigma,
+        dist=dist,
+        logp=_zero_sum_normal_logp,
+        signature="(n),()->(n)",
+        transform=ZeroSumTransform([-1]),
+        shape=(size,),
     )

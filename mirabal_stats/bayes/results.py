@@ -17,7 +17,9 @@ from mirabal_stats.bayes.sampling import SamplerDiagnostics, sampler_diagnostics
 __all__ = ["BayesResults", "draws_table"]
 
 
-def draws_table(draws: np.ndarray, *, index, ci_level: float = 0.9, prob_positive: bool = False) -> pd.DataFrame:
+def draws_table(
+    draws: np.ndarray, *, index, ci_level: float = 0.9, prob_positive: bool = False
+) -> pd.DataFrame:
     """Summarise posterior draws (shape ``(n_draws, n_rows)``) in the standard table layout."""
     level = check_ci_level(ci_level)
     draws = np.asarray(draws, dtype=float)
@@ -99,8 +101,11 @@ class BayesResults:
         table, summary = self._diagnostics()
         table = table.copy()
         table.attrs.update(
-            divergences=summary.divergences, max_r_hat=summary.max_r_hat,
-            min_ess_bulk=summary.min_ess_bulk, min_ess_tail=summary.min_ess_tail, ok=summary.ok,
+            divergences=summary.divergences,
+            max_r_hat=summary.max_r_hat,
+            min_ess_bulk=summary.min_ess_bulk,
+            min_ess_tail=summary.min_ess_tail,
+            ok=summary.ok,
         )
         return table
 

@@ -39,8 +39,15 @@ import numpy as np
 from mirabal_stats.exceptions import SamplingWarning, SpecificationError
 
 __all__ = [
-    "SAMPLERS", "sample_model", "SamplerDiagnostics", "sampler_diagnostics", "warn_if_unreliable",
-    "model_fingerprint", "compile_cache_info", "clear_compile_cache", "CompileCacheInfo",
+    "SAMPLERS",
+    "sample_model",
+    "SamplerDiagnostics",
+    "sampler_diagnostics",
+    "warn_if_unreliable",
+    "model_fingerprint",
+    "compile_cache_info",
+    "clear_compile_cache",
+    "CompileCacheInfo",
 ]
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -98,8 +105,14 @@ def sample_model(
             if key not in cache:
                 cache[key] = _compile_nutpie(model, var_names)
             idata = nutpie.sample(
-                cache[key], draws=int(draws), tune=int(tune), chains=int(chains), cores=cores,
-                seed=random_seed, progress_bar=False, **kwargs,
+                cache[key],
+                draws=int(draws),
+                tune=int(tune),
+                chains=int(chains),
+                cores=cores,
+                seed=random_seed,
+                progress_bar=False,
+                **kwargs,
             )
         else:
             import pymc as pm
@@ -107,9 +120,15 @@ def sample_model(
             with model:
                 if sampler == "pymc":
                     idata = pm.sample(
-                        draws=int(draws), tune=int(tune), chains=int(chains), cores=cores,
-                        random_seed=random_seed, progressbar=False,
-                        compute_convergence_checks=False, var_names=var_names, **kwargs,
+                        draws=int(draws),
+                        tune=int(tune),
+                        chains=int(chains),
+                        cores=cores,
+                        random_seed=random_seed,
+                        progressbar=False,
+                        compute_convergence_checks=False,
+                        var_names=var_names,
+                        **kwargs,
                     )
                 else:
                     # Importing the Op registered its JAX translation (kernels/jax_dispatch.py).
@@ -121,10 +140,16 @@ def sample_model(
                     target_accept = kwargs.pop("target_accept", 0.8)
                     kwargs.setdefault("chain_method", "parallel")
                     idata = pm.sample(
-                        draws=int(draws), tune=int(tune), chains=int(chains),
-                        random_seed=random_seed, progressbar=False, nuts_sampler="numpyro",
-                        target_accept=target_accept, compute_convergence_checks=False,
-                        var_names=var_names, nuts_sampler_kwargs=kwargs,
+                        draws=int(draws),
+                        tune=int(tune),
+                        chains=int(chains),
+                        random_seed=random_seed,
+                        progressbar=False,
+                        nuts_sampler="numpyro",
+                        target_accept=target_accept,
+                        compute_convergence_checks=False,
+                        var_names=var_names,
+                        nuts_sampler_kwargs=kwargs,
                     )
     return idata
 
@@ -251,26 +276,52 @@ def model_fingerprint(model):
             for var in node.inputs:
                 if var not in index:
                     visit_root(var)
-            items.append(("node", node.op, tuple(index[v] for v in node.inputs),
-                          tuple(o.type for o in node.outputs)))
+            items.append(
+                (
+                    "node",
+                    node.op,
+                    tuple(index[v] for v in node.inputs),
+                    tuple(o.type for o in node.outputs),
+                )
+            )
             for out in node.outputs:
                 index[out] = len(index)
         for var in outputs:
             if var not in index:
                 visit_root(var)
-        items.append(("outputs", tuple(index[v] for v in outputs), tuple(v.name for v in trace_vars)))
-        items.append(("dims", tuple(
-            (name, _value_signature(var.get_value()) if isinstance(var, SharedVariable) else repr(var))
-            for name, var in model.dim_lengths.items()
-        )))
-        items.append(("free", tuple((rv.name, model.rvs_to_values[rv].name) for rv in model.free_RVs)))
-        items.append(("shapes", tuple(
-            (name, tuple(int(k) for k in shape)) for name, shape in _compute_shapes(model).items()
-        )))
+        items.append(
+            ("outputs", tuple(index[v] for v in outputs), tuple(v.name for v in trace_vars))
+        )
+        items.append(
+            (
+                "dims",
+                tuple(
+                    (
+                        name,
+                        _value_signature(var.get_value())
+                        if isinstance(var, SharedVariable)
+                        else repr(var),
+                    )
+                    for name, var in model.dim_lengths.items()
+                ),
+            )
+        )
+        items.append(
+            ("free", tuple((rv.name, model.rvs_to_values[rv].name) for rv in model.free_RVs))
+        )
+        items.append(
+            (
+                "shapes",
+                tuple(
+                    (name, tuple(int(k) for k in shape))
+                    for name, shape in _compute_shapes(model).items()
+                ),
+            )
+        )
         items.append(("check_bounds", bool(model.check_bounds)))
         key = tuple(items)
         hash(key)
-    except Exception:  # noqa: BLE001 - any failure means "do not share", never a wrong reuse
+    except Exception:
         return None, []
     return key, shared
 
@@ -292,7 +343,8 @@ def _make_entry(compiled, shared) -> _Entry | None:
     # values must still match for a reuse (they may have fixed something at build time).
     fixed = tuple(
         (i, _value_signature(var.get_value(borrow=True)))
-        for i, var in enumerate(shared) if i not in set(swap)
+        for i, var in enumerate(shared)
+        if i not in set(swap)
     )
     return _Entry(compiled=compiled, names=names, swap=swap, fixed=fixed)
 
@@ -302,7 +354,9 @@ def _reuse(entry: _Entry, model, shared):
     import dataclasses
 
     from nutpie.compile_pymc import (
-        _prepare_dims_and_coords, _rv_dict_to_flat_array_wrapper, _wrap_with_lock,
+        _prepare_dims_and_coords,
+        _rv_dict_to_flat_array_wrapper,
+        _wrap_with_lock,
     )
     from pymc.initial_point import make_initial_point_fn
 
@@ -315,10 +369,15 @@ def _reuse(entry: _Entry, model, shared):
     )
     # The same initial point as nutpie.compile_pymc_model(model) with its defaults (support
     # point of each free variable, jittered), built on the new model: it may depend on the data.
-    point_fn = _wrap_with_lock(make_initial_point_fn(
-        model=model, overrides=None, jitter_rvs=set(model.free_RVs),
-        default_strategy="support_point", return_transformed=True,
-    ))
+    point_fn = _wrap_with_lock(
+        make_initial_point_fn(
+            model=model,
+            overrides=None,
+            jitter_rvs=set(model.free_RVs),
+            default_strategy="support_point",
+            return_transformed=True,
+        )
+    )
     names = [model.rvs_to_values[rv].name for rv in model.free_RVs]
     point_fn = _rv_dict_to_flat_array_wrapper(
         point_fn, names=names, shapes=[cached.shapes[n] for n in names]
@@ -376,8 +435,10 @@ class SamplerDiagnostics:
     @property
     def ok(self) -> bool:
         return (
-            self.max_r_hat <= RHAT_MAX and self.min_ess_bulk >= ESS_MIN
-            and self.min_ess_tail >= ESS_MIN and self.divergences == 0
+            self.max_r_hat <= RHAT_MAX
+            and self.min_ess_bulk >= ESS_MIN
+            and self.min_ess_tail >= ESS_MIN
+            and self.divergences == 0
         )
 
 
@@ -418,14 +479,16 @@ def warn_if_unreliable(diag: SamplerDiagnostics, *, stacklevel: int = 3) -> None
             "could not explore part of the posterior, so estimates may be biased. Refit with "
             "sampler_kwargs={'target_accept': 0.95}; if divergences remain, the priors on the "
             "standard deviations may be too vague for these data.",
-            SamplingWarning, stacklevel=stacklevel,
+            SamplingWarning,
+            stacklevel=stacklevel,
         )
     if diag.max_r_hat > RHAT_MAX:
         warnings.warn(
             f"R-hat is {diag.max_r_hat:.3f} for {diag.worst_r_hat} (above {RHAT_MAX}): the chains "
             "disagree, so the posterior summaries are not yet reliable. Run more tune and draws "
             "(e.g. fit(tune=2000, draws=2000)) and more chains (chains=4).",
-            SamplingWarning, stacklevel=stacklevel,
+            SamplingWarning,
+            stacklevel=stacklevel,
         )
     if min(diag.min_ess_bulk, diag.min_ess_tail) < ESS_MIN:
         warnings.warn(
@@ -433,5 +496,6 @@ def warn_if_unreliable(diag: SamplerDiagnostics, *, stacklevel: int = 3) -> None
             f"{diag.worst_ess} (below {ESS_MIN}): posterior means and especially interval ends "
             "have large Monte-Carlo error. Increase draws (and chains) until every ESS exceeds "
             f"{ESS_MIN}.",
-            SamplingWarning, stacklevel=stacklevel,
+            SamplingWarning,
+            stacklevel=stacklevel,
         )

@@ -64,8 +64,17 @@ class PanelArrays:
 
     def __post_init__(self) -> None:
         for name in (
-            "person", "wave", "indicator", "measure", "group", "post", "response",
-            "person_group", "indicator_measure", "benefit_sign", "responded",
+            "person",
+            "wave",
+            "indicator",
+            "measure",
+            "group",
+            "post",
+            "response",
+            "person_group",
+            "indicator_measure",
+            "benefit_sign",
+            "responded",
         ):
             getattr(self, name).setflags(write=False)
 

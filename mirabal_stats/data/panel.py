@@ -27,7 +27,6 @@ _BENEFIT_CODES = {"decrease": -1, "increase": 1}
 _DEFAULT_MEASURE = "all indicators"
 
 
-
 class IndicatorPanel:
     """Repeated yes/no indicators of an intervention and a comparison group over survey waves.
 
@@ -114,7 +113,7 @@ class IndicatorPanel:
         beneficial: Mapping[object, str] | None = None,
         response_map: Mapping[object, float | None] | None = None,
         wave_order: Sequence | None = None,
-    ) -> "IndicatorPanel":
+    ) -> IndicatorPanel:
         """Build a panel from a long table: one row per person x wave x indicator.
 
         Parameters
@@ -204,7 +203,9 @@ class IndicatorPanel:
         check_person_constant(df, person=person, columns=covariates)
 
         coded = code_responses(
-            df[response], column=response, response_map=response_map,
+            df[response],
+            column=response,
+            response_map=response_map,
             context=df[[person, wave, indicator]],
         )
         cells = pd.DataFrame(
@@ -249,7 +250,7 @@ class IndicatorPanel:
         beneficial: Mapping[object, str] | None = None,
         response_map: Mapping[object, float | None] | None = None,
         wave_order: Sequence | None = None,
-    ) -> "IndicatorPanel":
+    ) -> IndicatorPanel:
         """Build a panel from the usual survey export: one row per person x wave.
 
         Parameters
@@ -288,7 +289,9 @@ class IndicatorPanel:
         check_no_duplicates(df, keys=[person, wave])
         id_columns = [person, wave, group, *(covariates or [])]
         long = df[id_columns + list(indicators)].melt(
-            id_vars=id_columns, value_vars=list(indicators), var_name="__indicator",
+            id_vars=id_columns,
+            value_vars=list(indicators),
+            var_name="__indicator",
             value_name="__response",
         )
         long["__measure"] = long["__indicator"].map(dict(indicators))
@@ -324,7 +327,7 @@ class IndicatorPanel:
         covariates: list[str],
         response_column: str,
         indicator_column: str,
-    ) -> "IndicatorPanel":
+    ) -> IndicatorPanel:
         observed = cells.dropna(subset=["response"])
         never = [k for k in indicators if k not in set(observed["indicator"])]
         if never:
@@ -478,9 +481,7 @@ class IndicatorPanel:
         wide.columns.name = None
         wave_rank = {w: i for i, w in enumerate(self._waves)}
         person_rank = {p: i for i, p in enumerate(self._persons["person"])}
-        wide = wide.iloc[
-            np.lexsort((wide["wave"].map(wave_rank), wide["person"].map(person_rank)))
-        ]
+        wide = wide.iloc[np.lexsort((wide["wave"].map(wave_rank), wide["person"].map(person_rank)))]
         wide = wide.merge(self._persons, on="person", how="left", validate="many_to_one")
         ordered = ["person", "wave", "group", *self._covariate_names, *self._indicators]
         return wide[ordered].reset_index(drop=True)
@@ -495,8 +496,13 @@ class IndicatorPanel:
         """Person x wave table of booleans: True where the person answered at least one indicator."""
         observed = self._cells.dropna(subset=["response"])
         hit = pd.crosstab(observed["person"], observed["wave"]) > 0
-        return hit.reindex(index=list(self._persons["person"]), columns=list(self._waves),
-                           fill_value=False).astype(bool).rename_axis(index="person", columns="wave")
+        return (
+            hit.reindex(
+                index=list(self._persons["person"]), columns=list(self._waves), fill_value=False
+            )
+            .astype(bool)
+            .rename_axis(index="person", columns="wave")
+        )
 
     def attrition_table(self) -> pd.DataFrame:
         """Persons responding per group and wave, with the share of baseline responders retained.
@@ -603,7 +609,7 @@ class IndicatorPanel:
         indicators: Sequence | None = None,
         persons: Sequence | None = None,
         waves: Sequence | None = None,
-    ) -> "IndicatorPanel":
+    ) -> IndicatorPanel:
         """A new, re-validated panel restricted to some indicators, persons and/or waves."""
         keep = pd.Series(True, index=self._cells.index)
         for column, chosen, known in (
@@ -622,7 +628,9 @@ class IndicatorPanel:
             keep &= self._cells[column].isin(chosen)
         cells = self._cells[keep].reset_index(drop=True)
         person_table = self._persons[self._persons["person"].isin(cells["person"])]
-        chosen_indicators = [k for k in self._indicators if indicators is None or k in set(indicators)]
+        chosen_indicators = [
+            k for k in self._indicators if indicators is None or k in set(indicators)
+        ]
         return IndicatorPanel._assemble(
             cells,
             person_table.reset_index(drop=True),

@@ -33,7 +33,6 @@ def _normalise_key(value: object) -> object:
     return value
 
 
-
 def _code_one(raw: object, mapping: dict[object, float]) -> float | None:
     """Code one distinct answer; ``None`` means it is not covered by the mapping."""
     if isinstance(raw, (bool, np.bool_)):
@@ -105,7 +104,9 @@ def code_responses(
         where = ""
         if context is not None:
             first = context.loc[offending.index[0]]
-            where = " e.g. at " + ", ".join(f"{k}={plain_value(first[k])!r}" for k in context.columns)
+            where = " e.g. at " + ", ".join(
+                f"{k}={plain_value(first[k])!r}" for k in context.columns
+            )
         raise PanelValidationError(
             f"column '{column}' must hold 0/1, True/False, yes/no or missing, but "
             f"{int(unknown.sum())} rows hold other values: {shown}{where}. Recode them, or pass "

@@ -1,5 +1,11 @@
 """Bundled public data sets (``load_*``) and simulated designs with known truth (``simulate_*``)."""
 
+from mirabal_stats.datasets.example import (
+    load_mirabal_example,
+    load_mirabal_persons,
+    load_mirabal_survey,
+    load_mirabal_truth,
+)
 from mirabal_stats.datasets.loaders import (
     DatasetInfo,
     list_datasets,
@@ -10,6 +16,8 @@ from mirabal_stats.datasets.loaders import (
     load_toenail,
     verify_bundled_files,
 )
+from mirabal_stats.datasets.mirabal_design import MEASURES, indicator_catalogue, wave_months
+from mirabal_stats.datasets.simulate import COVARIATES, MirabalTruth, simulate_mirabal
 
 __all__ = [
     "DatasetInfo",
@@ -20,28 +28,12 @@ __all__ = [
     "load_rossi",
     "load_toenail",
     "verify_bundled_files",
-]
-
-from mirabal_stats.datasets.mirabal_design import MEASURES, indicator_catalogue, wave_months
-from mirabal_stats.datasets.simulate import COVARIATES, MirabalTruth, simulate_mirabal
-
-__all__ += [
     "MEASURES",
     "indicator_catalogue",
     "wave_months",
     "COVARIATES",
     "MirabalTruth",
     "simulate_mirabal",
-]
-
-from mirabal_stats.datasets.example import (
-    load_mirabal_example,
-    load_mirabal_persons,
-    load_mirabal_survey,
-    load_mirabal_truth,
-)
-
-__all__ += [
     "load_mirabal_example",
     "load_mirabal_persons",
     "load_mirabal_survey",

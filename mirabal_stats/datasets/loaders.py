@@ -272,9 +272,7 @@ def load_lalonde(version: str = "matchit") -> pd.DataFrame:
     ((614, 9), 185)
     """
     if version not in _LALONDE_FILES:
-        raise ValueError(
-            f"version must be one of {sorted(_LALONDE_FILES)}, got {version!r}."
-        )
+        raise ValueError(f"version must be one of {sorted(_LALONDE_FILES)}, got {version!r}.")
     raw = _read(_LALONDE_FILES[version])
     if version == "matchit":
         return raw

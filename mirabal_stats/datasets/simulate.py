@@ -158,9 +158,7 @@ def _trend(months: np.ndarray) -> np.ndarray:
     return 0.4 * (1.0 - np.exp(-np.asarray(months) / 4.0))
 
 
-def _draw_sample(
-    rng: np.random.Generator, n_intervention: int, n_comparison: int
-) -> pd.DataFrame:
+def _draw_sample(rng: np.random.Generator, n_intervention: int, n_comparison: int) -> pd.DataFrame:
     """Draw candidates, assign groups by propensity, keep the first n of each group."""
     treated, control = [], []
     while sum(map(len, treated)) < n_intervention or sum(map(len, control)) < n_comparison:
@@ -200,9 +198,13 @@ def _calibrate(
         zip(catalogue["target_before_pct"] / 100.0, catalogue["target_after_pct"] / 100.0)
     ):
         base = -b[k] * u
-        a[k] = optimize.brentq(lambda ak: expit(ak + base).mean() - p0, -30, 30, xtol=1e-12)
+        a[k] = optimize.brentq(
+            lambda ak, base=base, p0=p0: expit(ak + base).mean() - p0, -30, 30, xtol=1e-12
+        )
         after = a[k] + base + b[k] * (trend_after + change)
-        d[k] = optimize.brentq(lambda dk: expit(after + dk).mean() - p1, -30, 30, xtol=1e-12)
+        d[k] = optimize.brentq(
+            lambda dk, after=after, p1=p1: expit(after + dk).mean() - p1, -30, 30, xtol=1e-12
+        )
     return a, d, x, u
 
 
@@ -316,7 +318,9 @@ def simulate_mirabal(
             f"mnar_driver={mnar_driver!r} needs a person-specific programme response: pass "
             "response_sd > 0 (e.g. 0.8)."
         )
-    profile = np.ones(n_waves - 1) if effect_profile is None else np.asarray(effect_profile, dtype=float)
+    profile = (
+        np.ones(n_waves - 1) if effect_profile is None else np.asarray(effect_profile, dtype=float)
+    )
     if profile.shape != (n_waves - 1,) or not np.all(np.isfinite(profile)):
         raise ValueError(
             f"effect_profile needs one finite multiplier per post-baseline wave ({n_waves - 1}), "
@@ -325,9 +329,7 @@ def simulate_mirabal(
     if response_sd < 0:
         raise ValueError(f"response_sd must be >= 0, got {response_sd!r}.")
     if attrition not in {"mar", "mnar", "mcar", "none"}:
-        raise ValueError(
-            f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}."
-        )
+        raise ValueError(f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}.")
     if n_intervention < 1 or n_comparison < 1:
         raise ValueError("n_intervention and n_comparison must both be at least 1.")
     if not 0.0 <= item_missing < 1.0:
@@ -369,7 +371,8 @@ def simulate_mirabal(
     response = response_sd * rng.standard_normal(n) * g if response_sd > 0 else np.zeros(n)
     wave_multiplier = np.concatenate([[0.0], profile])  # baseline gets no effect
     effect = (
-        d[None, :, None] * wave_multiplier[None, None, :] + b[None, :, None] * response[:, None, None]
+        d[None, :, None] * wave_multiplier[None, None, :]
+        + b[None, :, None] * response[:, None, None]
     ) * (g[:, None, None] * post[None, None, :])
     p = expit(eta0 + effect)
     answers = (rng.random(p.shape) < p).astype(float)
@@ -405,7 +408,9 @@ def simulate_mirabal(
     answers[blank] = np.nan
 
     indicator_codes = list(catalogue.index)
-    ii, kk, tt = np.meshgrid(np.arange(n), np.arange(len(catalogue)), np.arange(n_waves), indexing="ij")
+    ii, kk, tt = np.meshgrid(
+        np.arange(n), np.arange(len(catalogue)), np.arange(n_waves), indexing="ij"
+    )
     long = pd.DataFrame(
         {
             "person": persons[ii.ravel()],
@@ -451,9 +456,9 @@ def simulate_mirabal(
         index=pd.Index(indicator_codes, name="indicator"),
     )
     effects["beneficial_pp"] = effects["benefit_sign"] * effects["pp_att"]
-    measure_effects = (
-        effects.groupby("measure", sort=False)[["beneficial_log_odds", "beneficial_pp"]].mean()
-    )
+    measure_effects = effects.groupby("measure", sort=False)[
+        ["beneficial_log_odds", "beneficial_pp"]
+    ].mean()
     overall = {
         "beneficial_log_odds": float(effects["beneficial_log_odds"].mean()),
         "beneficial_pp": float(effects["beneficial_pp"].mean()),
@@ -462,7 +467,8 @@ def simulate_mirabal(
         pp_by_wave, index=effects.index, columns=pd.Index(range(1, n_waves + 1), name="wave")
     )
     log_odds_by_wave = pd.DataFrame(
-        d[:, None] * wave_multiplier[None, :], index=effects.index,
+        d[:, None] * wave_multiplier[None, :],
+        index=effects.index,
         columns=pd.Index(range(1, n_waves + 1), name="wave"),
     )
 
@@ -474,9 +480,9 @@ def simulate_mirabal(
         "hazard_ratio": reoffending_hazard_ratio,
     }
     linpred = np.log(reoffending_hazard_ratio) * g + surv_params["severity_log_hr"] * u
-    true_time = surv_params["weibull_scale"] * (
-        rng.exponential(1.0, n) / np.exp(linpred)
-    ) ** (1.0 / surv_params["weibull_shape"])
+    true_time = surv_params["weibull_scale"] * (rng.exponential(1.0, n) / np.exp(linpred)) ** (
+        1.0 / surv_params["weibull_shape"]
+    )
     event = true_time <= _FOLLOW_UP_MONTHS
     survey_months = np.array(months[1:])  # survey s reports on the time since the previous one
     survey_answered = responded[:, 1:]
@@ -519,8 +525,13 @@ def simulate_mirabal(
             "severity_coefficients": {"prior_police": 0.35, "age": -0.015, "employed": -0.2},
             "covariate_change_coefficients": {"separated": 0.6, "prior_police": -0.1},
             "propensity_coefficients": {
-                "intercept": 0.55, "separated": -1.0, "children": 0.5, "prior_police": 0.3,
-                "age": 0.02, "area_north": 0.3, "area_south": -0.3,
+                "intercept": 0.55,
+                "separated": -1.0,
+                "children": 0.5,
+                "prior_police": 0.3,
+                "age": 0.02,
+                "area_north": 0.3,
+                "area_south": -0.3,
             },
             "attrition": attrition,
             "mnar_strength": mnar_strength if attrition == "mnar" else 0.0,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mirabal_stats.data.validation import plain_value
 from mirabal_stats.exceptions import (
     DataWarning,
     EstimabilityWarning,
@@ -17,7 +18,6 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeightingError,
 )
-from mirabal_stats.data.validation import plain_value
 from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
 
 __all__ = [
@@ -136,7 +136,9 @@ def _cell_weights(frame: pd.DataFrame, weights: object) -> np.ndarray:
                 f"list of them; item {number} is a {type(part).__name__}. Convert it, e.g. "
                 "pd.Series(w, index=persons)."
             )
-        values = weights_at_answers(part, frame["person"], frame["wave"], what=f"weights item {number}")
+        values = weights_at_answers(
+            part, frame["person"], frame["wave"], what=f"weights item {number}"
+        )
         total = total * values
     return total
 

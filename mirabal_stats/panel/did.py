@@ -206,8 +206,10 @@ def _fit(panel, level, weights, baseline_wave, ci_level, *, event: bool):
             rows_n.append((n_persons, n_obs))
         covs.append(pd.DataFrame(cov, index=keys, columns=keys))
 
-    index = pd.MultiIndex.from_tuples(names, names=[level, "wave"]) if event else pd.Index(
-        names, name=level
+    index = (
+        pd.MultiIndex.from_tuples(names, names=[level, "wave"])
+        if event
+        else pd.Index(names, name=level)
     )
     table = normal_table(rows_est, rows_se, index=index, ci_level=ci_level)
     table["n_persons"] = [n[0] for n in rows_n]
@@ -237,8 +239,9 @@ def _fit(panel, level, weights, baseline_wave, ci_level, *, event: bool):
         scale="pp",
         tables={"pp": table},
         covariances={"pp": cov_all},
-        provenance=make_provenance(data=frame[["person", "wave", "indicator", "response",
-                                               "weight"]], settings=settings),
+        provenance=make_provenance(
+            data=frame[["person", "wave", "indicator", "response", "weight"]], settings=settings
+        ),
         settings=settings,
         notes=tuple(notes),
     )
@@ -250,7 +253,8 @@ def _effect_waves(frame: pd.DataFrame, baseline_code: int) -> list:
     comparison = set(frame.loc[frame["treated"] == 0, "wave_code"])
     treated = set(frame.loc[frame["treated"] == 1, "wave_code"])
     return [
-        code for code in range(len(waves))
+        code
+        for code in range(len(waves))
         if code != baseline_code and code in comparison and code in treated
     ]
 

@@ -153,8 +153,9 @@ def gee(
         weights=None if weights is None else data[weights].to_numpy(dtype=float),
     )
     se = np.sqrt(np.diag(fit.cov.to_numpy()))
-    table = normal_table(fit.params.to_numpy(), se, index=pd.Index(fit.params.index, name="term"),
-                         ci_level=ci_level)
+    table = normal_table(
+        fit.params.to_numpy(), se, index=pd.Index(fit.params.index, name="term"), ci_level=ci_level
+    )
     table["n_persons"] = n_persons
     table["n_obs"] = fit.n_obs
     tables = {"coef": table}
@@ -352,8 +353,9 @@ def indicator_gee(
                 est_rows.append(np.nan)
                 infl_rows.append(np.full(len(persons), np.nan))
                 continue
-            weight = {k: (1.0 if level == "indicator" else float(signs[k])) / len(usable)
-                      for k in usable}
+            weight = {
+                k: (1.0 if level == "indicator" else float(signs[k])) / len(usable) for k in usable
+            }
             est_rows.append(sum(weight[k] * estimates[k][s] for k in usable))
             infl_rows.append(sum(weight[k] * influence[k][:, s] for k in usable))
         infl = np.vstack(infl_rows)
@@ -367,8 +369,11 @@ def indicator_gee(
             table["benefit_sign"] = signs.reindex(index).to_numpy()
         tables[scale] = table
         covariances[scale] = pd.DataFrame(cov, index=index, columns=index)
-    tables = {"pp": tables["pp"], "log_odds": tables["log_odds"],
-              "odds_ratio": _odds_ratio_table(tables["log_odds"])}
+    tables = {
+        "pp": tables["pp"],
+        "log_odds": tables["log_odds"],
+        "odds_ratio": _odds_ratio_table(tables["log_odds"]),
+    }
     settings = {
         "level": level,
         "correlation": correlation,

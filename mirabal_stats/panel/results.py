@@ -22,7 +22,14 @@ from mirabal_stats.exceptions import SpecificationError
 __all__ = ["PanelEffects", "EventStudyEffects", "COLUMNS"]
 
 COLUMNS = [
-    "estimate", "std_error", "lower", "upper", "ci_level", "p_value", "n_persons", "n_obs",
+    "estimate",
+    "std_error",
+    "lower",
+    "upper",
+    "ci_level",
+    "p_value",
+    "n_persons",
+    "n_obs",
 ]
 
 _SCALE_TEXT = {
@@ -158,9 +165,13 @@ class PanelEffects:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(table) + 1.2))
         y = np.arange(len(table))[::-1]
         ax.errorbar(
-            table["estimate"], y,
+            table["estimate"],
+            y,
             xerr=[table["estimate"] - table["lower"], table["upper"] - table["estimate"]],
-            fmt="o", color="black", ecolor="grey", capsize=2,
+            fmt="o",
+            color="black",
+            ecolor="grey",
+            capsize=2,
         )
         ax.axvline(1.0 if scale == "odds_ratio" else 0.0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y)
@@ -325,9 +336,13 @@ class EventStudyEffects(PanelEffects):
             _, ax = plt.subplots(figsize=(6, 3.5))
         x = np.arange(len(block))
         ax.errorbar(
-            x, block["estimate"],
+            x,
+            block["estimate"],
             yerr=[block["estimate"] - block["lower"], block["upper"] - block["estimate"]],
-            fmt="o-", color="black", ecolor="grey", capsize=3,
+            fmt="o-",
+            color="black",
+            ecolor="grey",
+            capsize=3,
         )
         ax.axhline(0.0, color="grey", lw=0.8, ls="--")
         base = np.flatnonzero(block["period"].to_numpy() == "baseline")

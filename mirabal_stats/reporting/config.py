@@ -53,7 +53,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "data": {
         "survey": Key(_STR, None, required=True, help="survey export (CSV or parquet)"),
-        "layout": Key(_STR, "wide", choices=("wide", "long"), help="'wide' or 'long' survey export"),
+        "layout": Key(
+            _STR, "wide", choices=("wide", "long"), help="'wide' or 'long' survey export"
+        ),
         "persons": Key(_STR, None, help="person-level file: covariates and reoffending"),
         "indicators": Key(
             _STR, None, help="indicator dictionary (indicator, measure, benefit) for wide exports"
@@ -95,9 +97,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "survival": {
         "enabled": Key(_BOOL, True, help="compare time to reoffending between groups"),
-        "duration": Key(_STR, "duration", help="column of the person file: time to event or censoring"),
+        "duration": Key(
+            _STR, "duration", help="column of the person file: time to event or censoring"
+        ),
         "event": Key(_STR, "event", help="column of the person file: 1 = reoffended, 0 = censored"),
-        "lower": Key(_STR, None, help="optional column: last survey time without a reported reoffence"),
+        "lower": Key(
+            _STR, None, help="optional column: last survey time without a reported reoffence"
+        ),
         "upper": Key(_STR, None, help="optional column: first survey time with one (inf if none)"),
         "horizons": Key(_LIST, [6, 12], help="follow-up times for the share reoffended (and RMST)"),
         "time_unit": Key(_STR, "months", help="unit of the duration column, for labels"),
@@ -123,8 +129,14 @@ def _key_name(table: str, key: str) -> str:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names[t] for t in types)
 
 
@@ -158,9 +170,12 @@ def _example(spec: Key) -> str:
     if spec.choices:
         return repr(spec.choices[0]).replace("'", '"')
     if spec.default is not None and not isinstance(spec.default, (dict, list)):
-        return repr(spec.default).replace("'", '"').replace("True", "true").replace("False", "false")
-    return {str: '"..."', int: "1", float: "0.5", bool: "true", list: '["a", "b"]',
-            dict: "{ }"}[spec.types[0]]
+        return (
+            repr(spec.default).replace("'", '"').replace("True", "true").replace("False", "false")
+        )
+    return {str: '"..."', int: "1", float: "0.5", bool: "true", list: '["a", "b"]', dict: "{ }"}[
+        spec.types[0]
+    ]
 
 
 @dataclass(frozen=True)
@@ -217,16 +232,19 @@ class EvaluationConfig:
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.base_dir / path)
 
-    def with_output(self, output: str | Path | None) -> "EvaluationConfig":
+    def with_output(self, output: str | Path | None) -> EvaluationConfig:
         """Return a copy whose report folder is ``output`` (the ``--output`` flag)."""
         if output is None:
             return self
         return EvaluationConfig(
-            values=self.values, base_dir=self.base_dir, text=self.text, source=self.source,
+            values=self.values,
+            base_dir=self.base_dir,
+            text=self.text,
+            source=self.source,
             output_override=Path(output),
         )
 
-    def replace(self, table: str, **changes: Any) -> "EvaluationConfig":
+    def replace(self, table: str, **changes: Any) -> EvaluationConfig:
         """Return a copy with ``[table]`` keys changed (each checked against the schema).
 
         The copy's ``text`` records the change as a comment so the config saved next to the
@@ -245,9 +263,11 @@ class EvaluationConfig:
         note = ", ".join(f"{k} = {v!r}" for k, v in changes.items())
         where = f"[{table}] " if table else ""
         return EvaluationConfig(
-            values=MappingProxyType(values), base_dir=self.base_dir,
+            values=MappingProxyType(values),
+            base_dir=self.base_dir,
             text=f"{self.text.rstrip()}\n# Overridden when run: {where}{note}\n",
-            source=self.source, output_override=self.output_override,
+            source=self.source,
+            output_override=self.output_override,
         )
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -255,17 +275,21 @@ class EvaluationConfig:
         return {table: dict(keys) for table, keys in self.values.items()}
 
 
-def parse_config(text: str, *, base_dir: str | Path = ".", source: str = "<string>") -> EvaluationConfig:
+def parse_config(
+    text: str, *, base_dir: str | Path = ".", source: str = "<string>"
+) -> EvaluationConfig:
     """Parse and validate config ``text``; see :func:`load_config`."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{source} is not valid TOML: {err}. Check quotes and brackets there.") from err
+        raise ConfigError(
+            f"{source} is not valid TOML: {err}. Check quotes and brackets there."
+        ) from err
 
     values: dict[str, dict[str, Any]] = {}
     tables = [t for t in SCHEMA if t]
     top = {k: v for k, v in raw.items() if not isinstance(v, dict) or k not in tables}
-    for name, value in top.items():
+    for name in top:
         if name not in SCHEMA[""]:
             options = list(SCHEMA[""]) + tables
             raise ConfigError(
@@ -301,8 +325,10 @@ def parse_config(text: str, *, base_dir: str | Path = ".", source: str = "<strin
                 )
             else:
                 default = spec.default
-                checked[name] = list(default) if isinstance(default, list) else (
-                    dict(default) if isinstance(default, dict) else default
+                checked[name] = (
+                    list(default)
+                    if isinstance(default, list)
+                    else (dict(default) if isinstance(default, dict) else default)
                 )
         values[table] = MappingProxyType(checked)
 
@@ -318,7 +344,7 @@ def _check_free_table(table: str, given: dict[str, Any]) -> dict[str, list[str]]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ConfigError(
                 f"Config key [{table}] {name} must be a non-empty list of indicator column "
-                f"names, got {value!r}. Write e.g. {name} = [\"slapped_pushed\", \"injured\"]."
+                f'names, got {value!r}. Write e.g. {name} = ["slapped_pushed", "injured"].'
             )
         checked[name] = list(value)
     seen: dict[str, str] = {}
@@ -351,12 +377,13 @@ def _check_cross_keys(values: dict[str, Any], raw: dict[str, Any], source: str) 
         if bad:
             raise ConfigError(
                 f"Config key [design] {key} must be a list of column names (strings); "
-                f"{bad[0]!r} is not. Quote it: {key} = [\"name\", ...]."
+                f'{bad[0]!r} is not. Quote it: {key} = ["name", ...].'
             )
     covariates = values["design"]["covariates"]
     horizons = values["survival"]["horizons"]
-    if not horizons or any(isinstance(h, bool) or not isinstance(h, (int, float)) or h <= 0
-                           for h in horizons):
+    if not horizons or any(
+        isinstance(h, bool) or not isinstance(h, (int, float)) or h <= 0 for h in horizons
+    ):
         raise ConfigError(
             f"Config key [survival] horizons must be a non-empty list of positive times, got "
             f"{horizons!r}. Use e.g. horizons = [6, 12]."
@@ -374,7 +401,7 @@ def _check_cross_keys(values: dict[str, Any], raw: dict[str, Any], source: str) 
         else:
             raise ConfigError(
                 f"[weighting] is enabled but [design] covariates is empty in {source}: propensity "
-                "weights need baseline covariates. Add covariates = [\"age\", ...] under "
+                'weights need baseline covariates. Add covariates = ["age", ...] under '
                 "[design], or set enabled = false under [weighting]."
             )
     if values["survival"]["enabled"] and values["data"]["persons"] is None:
@@ -383,7 +410,7 @@ def _check_cross_keys(values: dict[str, Any], raw: dict[str, Any], source: str) 
             return
         raise ConfigError(
             f"[survival] is enabled but [data] persons is not set in {source}: the reoffending "
-            "times live in the person-level file. Add persons = \"people.csv\" under [data], "
+            'times live in the person-level file. Add persons = "people.csv" under [data], '
             "or set enabled = false under [survival]."
         )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Union
 
 import pandas as pd
 
@@ -68,17 +67,19 @@ class Note:
 
     def __post_init__(self) -> None:
         if self.kind not in ("warning", "info", "omitted"):
-            raise ValueError(f"Note kind must be 'warning', 'info' or 'omitted', got {self.kind!r}.")
+            raise ValueError(
+                f"Note kind must be 'warning', 'info' or 'omitted', got {self.kind!r}."
+            )
 
 
 @dataclass(frozen=True)
 class SideBySide:
     """Two or more blocks shown in columns, each under its own heading."""
 
-    columns: tuple[tuple[str, "Block"], ...]
+    columns: tuple[tuple[str, Block], ...]
 
 
-Block = Union[Paragraph, Table, Figure, Note, SideBySide]
+Block = Paragraph | Table | Figure | Note | SideBySide
 
 
 @dataclass(frozen=True)

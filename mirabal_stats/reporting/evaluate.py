@@ -31,16 +31,16 @@ from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
 from mirabal_stats.reporting.progress import Progress
 from mirabal_stats.reporting.report import EvaluationReport
 from mirabal_stats.reporting.sections.balance import balance_section
-from mirabal_stats.reporting.sections.effects import effects_section
-from mirabal_stats.reporting.sections.diagnostics import diagnostics_section
-from mirabal_stats.reporting.sections.survival import survival_section
-from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
-from mirabal_stats.reporting.sensitivity import mnar_sensitivity
 from mirabal_stats.reporting.sections.data import (
     attrition_section,
     data_summary_section,
     prevalence_section,
 )
+from mirabal_stats.reporting.sections.diagnostics import diagnostics_section
+from mirabal_stats.reporting.sections.effects import effects_section
+from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
+from mirabal_stats.reporting.sections.survival import survival_section
+from mirabal_stats.reporting.sensitivity import mnar_sensitivity
 
 __all__ = ["evaluate", "StepLog", "pillar_api"]
 
@@ -161,7 +161,9 @@ def evaluate(
         random_seed=config.seed, data=inputs.survey, settings=config.to_dict()
     )
     return EvaluationReport(
-        title=config.title, sections=tuple(sections), config_text=config.text,
+        title=config.title,
+        sections=tuple(sections),
+        config_text=config.text,
         provenance=provenance,
     )
 
@@ -180,7 +182,8 @@ def _check_options(
 ) -> None:
     """Check ``[table] options`` against the keyword parameters of ``target`` before calling it."""
     allowed = [
-        name for name, p in inspect.signature(target).parameters.items()
+        name
+        for name, p in inspect.signature(target).parameters.items()
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("self", *reserved)
     ]
     for name in options:
@@ -202,13 +205,20 @@ def _failed(key: str, title: str, step: StepRecord, err: MirabalError) -> Sectio
 
 # --------------------------------------------------------------------------- analysis steps
 def _balance(
-    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
+    config: EvaluationConfig,
+    inputs: EvaluationInputs,
+    progress: Progress,
+    log: StepLog,
     results: dict[str, Any],
 ) -> Section:
     key, title = "balance", "Balance before and after weighting"
     if not config.get("weighting", "enabled"):
-        return omitted_section(key, title, "weighting is switched off in the config "
-                               "([weighting] enabled = false, or no [design] covariates).")
+        return omitted_section(
+            key,
+            title,
+            "weighting is switched off in the config "
+            "([weighting] enabled = false, or no [design] covariates).",
+        )
     weights_cls = pillar_api("weighting", "PropensityWeights")
     if weights_cls is None:
         return _unavailable(key, title, "Propensity weighting (mirabal_stats.weighting)")
@@ -218,9 +228,9 @@ def _balance(
     with progress.step("Estimating propensity weights"), log.record("weighting") as step:
         _check_options(weights_cls, options, "weighting", reserved=("estimand",))
         try:
-            fitted = weights_cls(
-                estimand=config.get("design", "estimand"), **options
-            ).fit(baseline, treatment="treated", covariates=list(config.get("design", "covariates")))
+            fitted = weights_cls(estimand=config.get("design", "estimand"), **options).fit(
+                baseline, treatment="treated", covariates=list(config.get("design", "covariates"))
+            )
         except MirabalError as err:
             return _failed(key, title, step, err)
         results["weights"] = fitted
@@ -228,14 +238,23 @@ def _balance(
 
 
 def _effects(
-    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
+    config: EvaluationConfig,
+    inputs: EvaluationInputs,
+    progress: Progress,
+    log: StepLog,
     results: dict[str, Any],
 ) -> list[Section]:
     key, title = "effects", "Programme effects per measure and indicator"
     use_bayes, use_panel = config.get("bayes", "enabled"), config.get("panel", "enabled")
     if not use_bayes and not use_panel:
-        return [omitted_section(key, title, "both the Bayesian model and the panel "
-                                "cross-checks are switched off in the config.")]
+        return [
+            omitted_section(
+                key,
+                title,
+                "both the Bayesian model and the panel "
+                "cross-checks are switched off in the config.",
+            )
+        ]
     panel = inputs.panel
     baseline_wave = config.get("design", "baseline_wave")
     notes: list[Note] = []
@@ -243,24 +262,34 @@ def _effects(
 
     model_cls = pillar_api("bayes", "IndicatorModel") if use_bayes else None
     if not use_bayes:
-        _omit(notes, "The Bayesian model is switched off ([bayes] enabled = false): only the "
-                     "frequentist estimates are shown.")
+        _omit(
+            notes,
+            "The Bayesian model is switched off ([bayes] enabled = false): only the "
+            "frequentist estimates are shown.",
+        )
     elif model_cls is None:
-        _omit(notes, "The Bayesian indicator model (mirabal_stats.bayes) is not available in "
-                     "this installation: only the frequentist estimates are shown.")
+        _omit(
+            notes,
+            "The Bayesian indicator model (mirabal_stats.bayes) is not available in "
+            "this installation: only the frequentist estimates are shown.",
+        )
     else:
         options = dict(config.get("bayes", "options"))
         _check_options(model_cls, options, "bayes", reserved=("panel", "baseline_wave"))
         options.setdefault("covariates", list(config.get("design", "covariates")))
         draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
-        with progress.step(
-            f"Sampling the Bayesian indicator model ({chains} chains x {tune} tuning + {draws} "
-            "draws; the longest step)"
-        ), log.record("bayes") as step:
+        with (
+            progress.step(
+                f"Sampling the Bayesian indicator model ({chains} chains x {tune} tuning + {draws} "
+                "draws; the longest step)"
+            ),
+            log.record("bayes") as step,
+        ):
             try:
                 model = model_cls(panel, baseline_wave=baseline_wave, **options)
                 fitted["bayes"] = model.fit(
-                    draws=draws, tune=tune, chains=chains, random_seed=config.seed)
+                    draws=draws, tune=tune, chains=chains, random_seed=config.seed
+                )
             except MirabalError as err:
                 step.error = f"{type(err).__name__}: {err}"
                 _omit(notes, f"The Bayesian model could not be fitted: {step.error}")
@@ -271,17 +300,23 @@ def _effects(
     else:
         gee, did = pillar_api("panel", "indicator_gee"), pillar_api("panel", "did")
         if gee is None or did is None:
-            _omit(notes, "The frequentist cross-checks (mirabal_stats.panel) are not available "
-                         "in this installation.")
+            _omit(
+                notes,
+                "The frequentist cross-checks (mirabal_stats.panel) are not available "
+                "in this installation.",
+            )
         else:
             options = dict(config.get("panel", "options"))
-            _check_options(gee, options, "panel",
-                           reserved=("level", "weights", "baseline_wave", "ci_level"))
+            _check_options(
+                gee, options, "panel", reserved=("level", "weights", "baseline_wave", "ci_level")
+            )
             weights = _person_weights(results.get("weights"), inputs)
             common = dict(weights=weights, baseline_wave=baseline_wave, ci_level=config.ci_level)
             weighted = " (propensity-weighted)" if weights is not None else ""
-            with progress.step(f"Frequentist cross-checks: GEE and DiD{weighted}"), \
-                    log.record("panel") as step:
+            with (
+                progress.step(f"Frequentist cross-checks: GEE and DiD{weighted}"),
+                log.record("panel") as step,
+            ):
                 try:
                     for level in ("measure", "indicator"):
                         fitted[f"gee_{level}"] = gee(panel, level=level, **common, **options)
@@ -290,15 +325,24 @@ def _effects(
                     step.error = f"{type(err).__name__}: {err}"
                     _omit(notes, f"The cross-checks could not be fitted: {step.error}")
             if weights is not None:
-                notes.append(Note("The GEE and DiD cross-checks use the propensity weights "
-                                  f"({config.get('design', 'estimand')}).", kind="info"))
+                notes.append(
+                    Note(
+                        "The GEE and DiD cross-checks use the propensity weights "
+                        f"({config.get('design', 'estimand')}).",
+                        kind="info",
+                    )
+                )
     if not fitted:
         return [omitted_section(key, title, " ".join(n.text for n in notes))]
     with progress.step("Summarising the effects"), log.record("effects"):
-        return [effects_section(
-            **fitted, benefit_sign=panel.benefit_sign, ci_level=config.ci_level,
-            notes=tuple(notes),
-        )]
+        return [
+            effects_section(
+                **fitted,
+                benefit_sign=panel.benefit_sign,
+                ci_level=config.ci_level,
+                notes=tuple(notes),
+            )
+        ]
 
 
 def _omit(notes: list[Note], text: str) -> None:
@@ -310,18 +354,28 @@ def _person_weights(weights, inputs: EvaluationInputs):
     if weights is None:
         return None
     baseline = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
-    return pd.Series(weights.weights.to_numpy(), index=pd.Index(baseline["person"], name="person"),
-                     name="weights")
+    return pd.Series(
+        weights.weights.to_numpy(),
+        index=pd.Index(baseline["person"], name="person"),
+        name="weights",
+    )
 
 
 def _survival(
-    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
+    config: EvaluationConfig,
+    inputs: EvaluationInputs,
+    progress: Progress,
+    log: StepLog,
     results: dict[str, Any],
 ) -> Section:
     key, title = "reoffending", "Reoffending: survival curves and hazard ratio"
     if not config.get("survival", "enabled"):
-        return omitted_section(key, title, "the survival analysis is switched off in the config "
-                               "([survival] enabled = false, or no [data] persons file).")
+        return omitted_section(
+            key,
+            title,
+            "the survival analysis is switched off in the config "
+            "([survival] enabled = false, or no [data] persons file).",
+        )
     compare = pillar_api("survival", "compare_groups")
     if compare is None:
         return _unavailable(key, title, "Survival analysis (mirabal_stats.survival)")
@@ -329,9 +383,13 @@ def _survival(
     reserved = ("group", "duration", "event", "weights", "treated", "ci_level", "random_seed")
     _check_options(compare, options, "survival", reserved=reserved)
     common = dict(
-        group="group", duration=config.get("survival", "duration"),
-        event=config.get("survival", "event"), treated=inputs.panel.treated,
-        ci_level=config.ci_level, random_seed=config.seed, **options,
+        group="group",
+        duration=config.get("survival", "duration"),
+        event=config.get("survival", "event"),
+        treated=inputs.panel.treated,
+        ci_level=config.ci_level,
+        random_seed=config.seed,
+        **options,
     )
     weights = results.get("weights")
     with progress.step("Comparing time to reoffending"), log.record("survival") as step:
@@ -345,34 +403,52 @@ def _survival(
             if lower and upper:
                 interval = {k: v for k, v in common.items() if k not in ("duration", "event")}
                 reported = compare(
-                    inputs.persons, lower=lower, upper=upper,
-                    weights=None if weights is None else weights.weights.to_numpy(), **interval,
+                    inputs.persons,
+                    lower=lower,
+                    upper=upper,
+                    weights=None if weights is None else weights.weights.to_numpy(),
+                    **interval,
                 )
             return survival_section(
-                crude, weighted, horizons=[float(h) for h in config.get("survival", "horizons")],
-                time_unit=config.get("survival", "time_unit"), reported=reported,
+                crude,
+                weighted,
+                horizons=[float(h) for h in config.get("survival", "horizons")],
+                time_unit=config.get("survival", "time_unit"),
+                reported=reported,
             )
         except MirabalError as err:
             return _failed(key, title, step, err)
 
 
 def _sensitivity(
-    config: EvaluationConfig, inputs: EvaluationInputs, progress: Progress, log: StepLog,
+    config: EvaluationConfig,
+    inputs: EvaluationInputs,
+    progress: Progress,
+    log: StepLog,
     results: dict[str, Any],
 ) -> Section:
     key, title = "sensitivity", "Sensitivity to informative (MNAR) dropout"
     if not config.get("sensitivity", "enabled"):
-        return omitted_section(key, title, "the sensitivity analysis is switched off in the "
-                               "config ([sensitivity] enabled = false).")
+        return omitted_section(
+            key,
+            title,
+            "the sensitivity analysis is switched off in the "
+            "config ([sensitivity] enabled = false).",
+        )
     ratios = [float(r) for r in config.get("sensitivity", "mnar_odds_ratios")]
     if not any(abs(r - 1.0) < 1e-12 for r in ratios):
         ratios = sorted([*ratios, 1.0])  # the missing-at-random reference is always shown
-    with progress.step("Sensitivity to informative dropout (bootstrap)"), \
-            log.record("sensitivity") as step:
+    with (
+        progress.step("Sensitivity to informative dropout (bootstrap)"),
+        log.record("sensitivity") as step,
+    ):
         try:
             table = mnar_sensitivity(
-                inputs.panel, baseline_wave=config.get("design", "baseline_wave"),
-                odds_ratios=ratios, ci_level=config.ci_level, random_seed=config.seed,
+                inputs.panel,
+                baseline_wave=config.get("design", "baseline_wave"),
+                odds_ratios=ratios,
+                ci_level=config.ci_level,
+                random_seed=config.seed,
             )
         except MirabalError as err:
             return _failed(key, title, step, err)
@@ -382,11 +458,14 @@ def _sensitivity(
         # The model-based version shifts the log-odds of the unfavourable answer by delta =
         # log(odds ratio); it only covers dropouts doing worse (odds ratio >= 1).
         deltas = np.log([r for r in ratios if r >= 1.0])
-        with progress.step("Sensitivity of the Bayesian effects to informative dropout"), \
-                log.record("sensitivity (Bayesian)") as step:
+        with (
+            progress.step("Sensitivity of the Bayesian effects to informative dropout"),
+            log.record("sensitivity (Bayesian)") as step,
+        ):
             try:
                 bayes_table = bayes.delta_adjustment(
-                    deltas=deltas, level="measure", ci_level=config.ci_level)
+                    deltas=deltas, level="measure", ci_level=config.ci_level
+                )
             except MirabalError as err:
                 step.error = f"{type(err).__name__}: {err}"
     return sensitivity_section(table, bayes_table)

@@ -101,9 +101,15 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
     for level in range(n_levels):
         cells = []
         for k, name in enumerate(index_names):
-            text = name if level == n_levels - 1 else (
-                str(level_names[level]) if k == 0 and level < len(level_names)
-                and level_names[level] is not None else "")
+            text = (
+                name
+                if level == n_levels - 1
+                else (
+                    str(level_names[level])
+                    if k == 0 and level < len(level_names) and level_names[level] is not None
+                    else ""
+                )
+            )
             cells.append(f'<th class="index">{html.escape(text)}</th>')
         for text, span in _header_spans(columns, level):
             attr = f' colspan="{span}"' if span > 1 else ""
@@ -119,8 +125,9 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
             for v in row
         ]
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<table class="data"><thead>{"".join(head)}</thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'<table class="data"><thead>{"".join(head)}</thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 _TEXT_CLASS = ' class="text"'
@@ -146,8 +153,10 @@ def render_table(table: Table) -> str:
         f'<p class="caption">{html.escape(table.caption)} '
         f"<code>tables/{html.escape(table.name)}.csv</code></p>"
     )
-    return f'<div class="table-block" id="table-{html.escape(table.name)}">{caption}' \
-           f'<div class="table-wrap">{body}</div></div>'
+    return (
+        f'<div class="table-block" id="table-{html.escape(table.name)}">{caption}'
+        f'<div class="table-wrap">{body}</div></div>'
+    )
 
 
 def _render_figure(figure: Figure) -> str:
@@ -208,4 +217,3 @@ def render_html(
         f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>{body}'
         f"<footer>{html.escape(footer)}</footer></main></body></html>\n"
     )
-

@@ -125,12 +125,17 @@ def load_inputs(config: EvaluationConfig) -> EvaluationInputs:
     # person file must be in the survey, constant within person (the panel checks that).
     covariates = list(design["covariates"])
     person_col = columns["person"]
-    from_persons = [c for c in covariates
-                    if person_file is not None and c in person_file and c not in survey]
+    from_persons = [
+        c for c in covariates if person_file is not None and c in person_file and c not in survey
+    ]
     if from_persons:
         _check_person_file(person_file, person_col, set(survey.get(person_col, [])))
-        survey = survey.merge(person_file[[person_col, *from_persons]], on=person_col,
-                              how="left", validate="many_to_one")
+        survey = survey.merge(
+            person_file[[person_col, *from_persons]],
+            on=person_col,
+            how="left",
+            validate="many_to_one",
+        )
     common = dict(
         person=columns["person"],
         group=columns["group"],
@@ -144,15 +149,18 @@ def load_inputs(config: EvaluationConfig) -> EvaluationInputs:
         if indicator_measures is None:
             raise ConfigError(
                 "A wide survey export needs the list of indicator columns and their measures: "
-                "add a [measures] table (e.g. safety = [\"slapped_pushed\", \"injured\"]) or "
+                'add a [measures] table (e.g. safety = ["slapped_pushed", "injured"]) or '
                 "[data] indicators = a CSV with columns indicator, measure and beneficial."
             )
         panel = IndicatorPanel.from_wide(survey, indicators=indicator_measures, **common)
     else:
         measure = columns["measure"] if columns["measure"] in survey else indicator_measures
         panel = IndicatorPanel.from_long(
-            survey, indicator=columns["indicator"], response=columns["response"],
-            measure=measure, **common,
+            survey,
+            indicator=columns["indicator"],
+            response=columns["response"],
+            measure=measure,
+            **common,
         )
     _check_baseline_wave(panel, design["baseline_wave"])
     persons = None if person_file is None else _persons_table(panel, person_file, config)

@@ -37,7 +37,12 @@ def attrition_plot(table: pd.DataFrame, *, groups: tuple, treated: object) -> Fi
 
 
 def prevalence_plot(
-    table: pd.DataFrame, *, measure: object, groups: tuple, treated: object, questions: dict | None = None
+    table: pd.DataFrame,
+    *,
+    measure: object,
+    groups: tuple,
+    treated: object,
+    questions: dict | None = None,
 ) -> Figure:
     """Small multiples: % answering yes by wave, one panel per indicator, one line per group."""
     rows = table[table["measure"] == measure]
@@ -58,7 +63,7 @@ def prevalence_plot(
         ax.set_title(_wrap(title, 34), fontsize=8)
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(indicators):]:
+    for ax in axes.flat[len(indicators) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("% yes", fontsize=8)
@@ -108,8 +113,15 @@ def forest_plot(
         y = np.array([y_of[label] for label in rows[label_column]]) + offset
         est = rows["estimate"].to_numpy(float)
         ax.errorbar(
-            est, y, xerr=[est - rows["lower"].to_numpy(float), rows["upper"].to_numpy(float) - est],
-            fmt="o", ms=4, color=colour, ecolor=colour, elinewidth=1.2, capsize=0,
+            est,
+            y,
+            xerr=[est - rows["lower"].to_numpy(float), rows["upper"].to_numpy(float) - est],
+            fmt="o",
+            ms=4,
+            color=colour,
+            ecolor=colour,
+            elinewidth=1.2,
+            capsize=0,
             label=None if method is None else str(method),
         )
     ax.axvline(reference, color="#52606d", lw=0.8, ls="--")

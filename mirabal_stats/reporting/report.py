@@ -73,9 +73,11 @@ class EvaluationReport:
     def omitted(self) -> list[str]:
         """Keys of sections that were not produced."""
         return [
-            s.key for s in self.sections
+            s.key
+            for s in self.sections
             if any(isinstance(b, Note) and b.kind == "omitted" for b in s.blocks)
-            and not s.tables() and not s.figures()
+            and not s.tables()
+            and not s.figures()
         ]
 
     def to_html(self) -> str:
@@ -90,7 +92,9 @@ class EvaluationReport:
             f"Reproduce with: mirabal-stats evaluate config.toml (the copy in this folder). "
             f"Python {prov.python}; {versions}. Every table is also in tables/*.csv."
         )
-        return render_html(title=self.title, subtitle=subtitle, sections=self.sections, footer=footer)
+        return render_html(
+            title=self.title, subtitle=subtitle, sections=self.sections, footer=footer
+        )
 
     def summary(self) -> str:
         """A few lines for the console: sections, omissions and warnings."""
@@ -134,6 +138,9 @@ class EvaluationReport:
             json.dumps(self.provenance.to_dict(), indent=2, sort_keys=True), encoding="utf-8"
         )
         return WrittenReport(
-            folder=folder, html=html_path, tables=tuple(table_paths), config=config_path,
+            folder=folder,
+            html=html_path,
+            tables=tuple(table_paths),
+            config=config_path,
             provenance=provenance_path,
         )

@@ -78,7 +78,7 @@ def _effects(
     n_group = treated.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         q_missing = expit(logit(q_t)[None] + log_odds_ratios[:, None, None])  # Eq. (1)
-        q_adj = (n_t * q_t + (n_group - n_t) * q_missing) / n_group           # Eq. (2)
+        q_adj = (n_t * q_t + (n_group - n_t) * q_missing) / n_group  # Eq. (2)
     change_t = np.nanmean(q_adj[:, post, :], axis=1) - q_t[baseline]
     change_c = np.nanmean(q_c[post, :], axis=0) - q_c[baseline]
     return -100.0 * (change_t - change_c[None, :])
@@ -203,13 +203,22 @@ def tipping_points(table: pd.DataFrame) -> pd.DataFrame:
         block = block.sort_values("odds_ratio")
         mar = block[np.isclose(block["odds_ratio"], 1.0)]
         if mar.empty:
-            raise SpecificationError("tipping_points needs odds ratio 1 (missing at random) in the grid.")
+            raise SpecificationError(
+                "tipping_points needs odds ratio 1 (missing at random) in the grid."
+            )
         mar = mar.iloc[0]
         tipping = np.nan
         if mar["lower"] > 0:
             lost = block[(block["odds_ratio"] > 1.0) & (block["lower"] <= 0)]
             if not lost.empty:
                 tipping = float(lost["odds_ratio"].iloc[0])
-        rows.append({"measure": measure, "estimate_mar": mar["estimate"], "lower_mar": mar["lower"],
-                     "upper_mar": mar["upper"], "tipping_odds_ratio": tipping})
+        rows.append(
+            {
+                "measure": measure,
+                "estimate_mar": mar["estimate"],
+                "lower_mar": mar["lower"],
+                "upper_mar": mar["upper"],
+                "tipping_odds_ratio": tipping,
+            }
+        )
     return pd.DataFrame(rows)

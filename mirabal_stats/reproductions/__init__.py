@@ -15,12 +15,27 @@ __all__ = ["Check", "Reproduction", "ReproductionFailed", "REPRODUCTIONS", "run_
 
 # name -> (module, one-line description). Order is the order `mirabal-stats reproduce all` uses.
 REPRODUCTIONS: dict[str, tuple[str, str]] = {
-    "rossi_cox": ("rossi_cox", "Rossi recidivism: Cox model table (Fox & Weisberg) and KM at week 52"),
-    "lalonde_att": ("lalonde_att", "Lalonde: ATT weighting vs WeightIt/cobalt and the $1,794 benchmark"),
+    "rossi_cox": (
+        "rossi_cox",
+        "Rossi recidivism: Cox model table (Fox & Weisberg) and KM at week 52",
+    ),
+    "lalonde_att": (
+        "lalonde_att",
+        "Lalonde: ATT weighting vs WeightIt/cobalt and the $1,794 benchmark",
+    ),
     "toenail_gee": ("toenail_gee", "Toenail: GEE logistic vs R geepack"),
-    "toenail_glmm": ("toenail_glmm", "Toenail: Bayesian random-intercept logistic vs adaptive quadrature"),
-    "mirabal_prevalence": ("mirabal_prevalence", "Mirabal-design panel vs published before/after %"),
-    "cara_reoffending": ("cara_reoffending", "CARA and Campbell review: effects from published aggregates"),
+    "toenail_glmm": (
+        "toenail_glmm",
+        "Toenail: Bayesian random-intercept logistic vs adaptive quadrature",
+    ),
+    "mirabal_prevalence": (
+        "mirabal_prevalence",
+        "Mirabal-design panel vs published before/after %",
+    ),
+    "cara_reoffending": (
+        "cara_reoffending",
+        "CARA and Campbell review: effects from published aggregates",
+    ),
 }
 
 

@@ -73,7 +73,7 @@ class Reproduction:
         table = self.to_frame().drop(columns="reason").to_string(float_format=lambda v: f"{v:.4g}")
         return f"{self.title} [{verdict}]\nSource: {self.source}\n{table}\n{self.notes}".rstrip()
 
-    def raise_if_failed(self) -> "Reproduction":
+    def raise_if_failed(self) -> Reproduction:
         """Raise :class:`ReproductionFailed` naming every check outside its tolerance."""
         failed = [c for c in self.checks if not c.passed]
         if failed:

@@ -25,9 +25,11 @@ from mirabal_stats.reproductions._base import Check, Reproduction
 
 __all__ = ["run"]
 
-SOURCE = ("Wilson, Feder & Olaghere (2021) Campbell Syst Rev 17:e1151; Strang et al. (2017) Camb J "
-          "Evid Based Polic 1:160-173, doi:10.1007/s41887-017-0007-x; Feder & Dugan (2002) Justice "
-          "Quarterly 19(2)")
+SOURCE = (
+    "Wilson, Feder & Olaghere (2021) Campbell Syst Rev 17:e1151; Strang et al. (2017) Camb J "
+    "Evid Based Polic 1:160-173, doi:10.1007/s41887-017-0007-x; Feder & Dugan (2002) Justice "
+    "Quarterly 19(2)"
+)
 
 CAMPBELL = {"official reports": (0.79, 0.49, 1.28), "victim reports": (0.99, 0.74, 1.32)}
 
@@ -58,20 +60,42 @@ def run(*, quick: bool = False) -> Reproduction:
         back = se_from_interval(lo, hi)
         derived[outcome] = back
         tol = _rounding_tolerance(est, lo, hi)
-        checks.append(Check(f"Campbell OR ({outcome}) from CI midpoint", est, float(back["estimate"]), tol,
-                            "rounding of the published OR and bounds (2 decimals each)"))
+        checks.append(
+            Check(
+                f"Campbell OR ({outcome}) from CI midpoint",
+                est,
+                float(back["estimate"]),
+                tol,
+                "rounding of the published OR and bounds (2 decimals each)",
+            )
+        )
         # Rebuild the bounds from the published OR and the backed-out SE.
         z = 1.959963984540054
-        for name, published, rebuilt in (("lower", lo, est * np.exp(-z * back["std_error"])),
-                                         ("upper", hi, est * np.exp(z * back["std_error"]))):
-            checks.append(Check(f"Campbell {name} bound ({outcome}) from OR and SE", published,
-                                float(rebuilt), 0.005 + published * abs(np.log(est) - np.log(back["estimate"])) + 1e-9,
-                                "rounding of the published figures (0.005) plus the OR/midpoint gap"))
+        for name, published, rebuilt in (
+            ("lower", lo, est * np.exp(-z * back["std_error"])),
+            ("upper", hi, est * np.exp(z * back["std_error"])),
+        ):
+            checks.append(
+                Check(
+                    f"Campbell {name} bound ({outcome}) from OR and SE",
+                    published,
+                    float(rebuilt),
+                    0.005 + published * abs(np.log(est) - np.log(back["estimate"])) + 1e-9,
+                    "rounding of the published figures (0.005) plus the OR/midpoint gap",
+                )
+            )
     harm = (11.6 - 8.4) / 11.6
     # The means are printed to 1 decimal: the true relative reduction lies in
     # [(11.55 - 8.45)/11.65, (11.65 - 8.35)/11.55] = [0.266, 0.286].
-    checks.append(Check("CARA relative harm reduction (27%)", 0.27, harm, 0.0105,
-                        "means printed to 1 decimal (range 0.266-0.286) and 27% rounded to a whole percent"))
+    checks.append(
+        Check(
+            "CARA relative harm reduction (27%)",
+            0.27,
+            harm,
+            0.0105,
+            "means printed to 1 decimal (range 0.266-0.286) and 27% rounded to a whole percent",
+        )
+    )
 
     # --- illustrations: assumptions, not checks -------------------------------------------
     pairs = []
@@ -83,9 +107,16 @@ def run(*, quick: bool = False) -> Reproduction:
     cara = []
     for workshop, control in pairs:
         t = effects_from_counts(workshop, 154, control, 139)
-        cara.append({"workshop_events": workshop, "control_events": control,
-                     "control_risk": control / 139, "risk_ratio": t.loc["risk_ratio", "estimate"],
-                     "rr_lower": t.loc["risk_ratio", "lower"], "rr_upper": t.loc["risk_ratio", "upper"]})
+        cara.append(
+            {
+                "workshop_events": workshop,
+                "control_events": control,
+                "control_risk": control / 139,
+                "risk_ratio": t.loc["risk_ratio", "estimate"],
+                "rr_lower": t.loc["risk_ratio", "lower"],
+                "rr_upper": t.loc["risk_ratio", "upper"],
+            }
+        )
     cara = pd.DataFrame(cara)
     broward = effects_from_counts(round(0.24 * 216), 216, round(0.24 * 188), 188)
     significant = cara[cara["rr_upper"] < 1]
@@ -103,7 +134,12 @@ def run(*, quick: bool = False) -> Reproduction:
     return Reproduction(
         name="cara_reoffending",
         title="Reoffending effects from published aggregates (Campbell review, CARA, Broward)",
-        source=SOURCE, checks=tuple(checks), notes=notes,
-        extra={"campbell": pd.DataFrame(derived).T, "cara_compatible_counts": cara,
-               "broward_assumed": broward},
+        source=SOURCE,
+        checks=tuple(checks),
+        notes=notes,
+        extra={
+            "campbell": pd.DataFrame(derived).T,
+            "cara_compatible_counts": cara,
+            "broward_assumed": broward,
+        },
     )

@@ -26,10 +26,22 @@ PUBLISHED = {
     "max_control_weight": 3.743,
     "att": 1214.1,
     "se_m_estimation": 798.2,
-    "balance_after": {"age": 0.1188, "educ": -0.0284, "married": 0.0186, "nodegree": 0.0184,
-                      "re74": -0.0021, "re75": 0.0110},
-    "balance_before": {"age": -0.3094, "educ": 0.0550, "married": -0.3236, "nodegree": 0.1114,
-                       "re74": -0.7211, "re75": -0.2903},
+    "balance_after": {
+        "age": 0.1188,
+        "educ": -0.0284,
+        "married": 0.0186,
+        "nodegree": 0.0184,
+        "re74": -0.0021,
+        "re75": 0.0110,
+    },
+    "balance_before": {
+        "age": -0.3094,
+        "educ": 0.0550,
+        "married": -0.3236,
+        "nodegree": 0.1114,
+        "re74": -0.7211,
+        "re75": -0.2903,
+    },
 }
 BENCHMARK = {"att": 1794.0, "treated_mean": 6349.14, "control_mean": 4554.80}
 
@@ -56,9 +68,11 @@ def run(*, quick: bool = False) -> Reproduction:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         weights = PropensityWeights(estimand="ATT", method="logistic").fit(
-            df, treatment="treat", covariates=COVARIATES)
-    effect = weighted_effect(df, outcome="re78", treatment="treat", weights=weights,
-                             se_method="m_estimation")
+            df, treatment="treat", covariates=COVARIATES
+        )
+    effect = weighted_effect(
+        df, outcome="re78", treatment="treat", weights=weights, se_method="m_estimation"
+    )
     robust = weighted_effect(df, outcome="re78", treatment="treat", weights=weights)
     balance = weights.balance()
     table = balance.to_frame()
@@ -66,21 +80,51 @@ def run(*, quick: bool = False) -> Reproduction:
     w = weights.weights
     rounding = "published to the digits shown; tolerance is half a unit in the last digit"
     checks = [
-        Check("ESS of weighted control group", PUBLISHED["ess_control"],
-              float(ess.loc["control", "ess"]), 0.005, rounding),
-        Check("largest control weight", PUBLISHED["max_control_weight"],
-              float(w[weights.treatment == 0].max()), 0.0005, rounding),
-        Check("ATT (weighted difference in mean re78)", PUBLISHED["att"], effect.estimate, 0.05,
-              rounding),
-        Check("SE, M-estimation (HC0)", PUBLISHED["se_m_estimation"], effect.std_error, 0.05,
-              rounding),
+        Check(
+            "ESS of weighted control group",
+            PUBLISHED["ess_control"],
+            float(ess.loc["control", "ess"]),
+            0.005,
+            rounding,
+        ),
+        Check(
+            "largest control weight",
+            PUBLISHED["max_control_weight"],
+            float(w[weights.treatment == 0].max()),
+            0.0005,
+            rounding,
+        ),
+        Check(
+            "ATT (weighted difference in mean re78)",
+            PUBLISHED["att"],
+            effect.estimate,
+            0.05,
+            rounding,
+        ),
+        Check(
+            "SE, M-estimation (HC0)", PUBLISHED["se_m_estimation"], effect.std_error, 0.05, rounding
+        ),
     ]
     for name, value in PUBLISHED["balance_before"].items():
-        checks.append(Check(f"balance before: {name}", value, float(table.loc[name, "diff_un"]),
-                            0.00005, rounding))
+        checks.append(
+            Check(
+                f"balance before: {name}",
+                value,
+                float(table.loc[name, "diff_un"]),
+                0.00005,
+                rounding,
+            )
+        )
     for name, value in PUBLISHED["balance_after"].items():
-        checks.append(Check(f"balance after: {name}", value, float(table.loc[name, "diff_adj"]),
-                            0.00005, rounding))
+        checks.append(
+            Check(
+                f"balance after: {name}",
+                value,
+                float(table.loc[name, "diff_adj"]),
+                0.00005,
+                rounding,
+            )
+        )
     gap = effect.estimate - BENCHMARK["att"]
     notes = (
         f"Experimental benchmark (information, not a check): ${BENCHMARK['att']:,.0f} "

@@ -38,9 +38,7 @@ def run(*, quick: bool = False) -> Reproduction:
     months = wave_months(len(panel.waves))
     after_wave = panel.waves[int(np.argmin(np.abs(np.array(months) - 12.0)))]
     table = (
-        panel.prevalence_table()
-        .query("group == @panel.treated")
-        .set_index(["indicator", "wave"])
+        panel.prevalence_table().query("group == @panel.treated").set_index(["indicator", "wave"])
     )
     catalogue = indicator_catalogue()
     published = catalogue[catalogue["source"] == "published"]

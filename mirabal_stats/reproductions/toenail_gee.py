@@ -43,17 +43,40 @@ def respiratory_analysis_frame() -> pd.DataFrame:
 
 def run(*, quick: bool = False) -> Reproduction:
     """Fit both GEEs and compare with the reference values (``quick`` changes nothing: no MCMC)."""
-    fit = panel.gee(load_toenail(), "y ~ trt * time", person="patient", wave="visit",
-                    correlation="exchangeable").to_frame()
+    fit = panel.gee(
+        load_toenail(), "y ~ trt * time", person="patient", wave="visit", correlation="exchangeable"
+    ).to_frame()
     checks = []
     for term, (estimate, std_error) in _GEEPACK.items():
-        checks.append(Check(f"toenail {term} estimate", estimate, fit.loc[term, "estimate"],
-                            _three_digits(estimate), _REASON))
-        checks.append(Check(f"toenail {term} robust SE", std_error, fit.loc[term, "std_error"],
-                            _three_digits(std_error), _REASON))
+        checks.append(
+            Check(
+                f"toenail {term} estimate",
+                estimate,
+                fit.loc[term, "estimate"],
+                _three_digits(estimate),
+                _REASON,
+            )
+        )
+        checks.append(
+            Check(
+                f"toenail {term} robust SE",
+                std_error,
+                fit.loc[term, "std_error"],
+                _three_digits(std_error),
+                _REASON,
+            )
+        )
     data = respiratory_analysis_frame()
-    resp = panel.gee(data, "good ~ centre2 + active + male + baseline_good + age",
-                     person="subject", wave="month").to_frame().loc["active"]
+    resp = (
+        panel.gee(
+            data,
+            "good ~ centre2 + active + male + baseline_good + age",
+            person="subject",
+            wave="month",
+        )
+        .to_frame()
+        .loc["active"]
+    )
     published = "rounding of the published figure (3 decimals)"
     checks += [
         Check("respiratory treatment 95% CI lower", 0.612, resp["lower"], 0.0005, published),
@@ -62,8 +85,10 @@ def run(*, quick: bool = False) -> Reproduction:
     return Reproduction(
         name="toenail_gee",
         title="Toenail: GEE logistic vs R geepack (and HSAUR respiratory GEE)",
-        source=("R geepack 1.3.9 geeglm (tests/golden/reference/toenail_gee); Everitt & Hothorn, "
-                "HSAUR 3rd ed., ch. 13"),
+        source=(
+            "R geepack 1.3.9 geeglm (tests/golden/reference/toenail_gee); Everitt & Hothorn, "
+            "HSAUR 3rd ed., ch. 13"
+        ),
         checks=tuple(checks),
         notes="Exchangeable working correlation, robust (sandwich) standard errors.",
     )

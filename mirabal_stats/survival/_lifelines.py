@@ -18,7 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, LogLogisticAFTFitter, WeibullAFTFitter
-from lifelines.exceptions import ConvergenceError, ConvergenceWarning as LifelinesConvergenceWarning
+from lifelines.exceptions import ConvergenceError
+from lifelines.exceptions import ConvergenceWarning as LifelinesConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
 
 from mirabal_stats.exceptions import ConvergenceWarning
@@ -51,7 +52,10 @@ def _quiet_fit(fitter, method: str, *args, **kwargs):
         # lifelines warns that naive SEs are biased with weights: we replace them by robust SEs.
         if "robust=True" in str(w.message) or "weights are not integers" in str(w.message):
             continue
-        if issubclass(w.category, LifelinesConvergenceWarning) or "converge" in str(w.message).lower():
+        if (
+            issubclass(w.category, LifelinesConvergenceWarning)
+            or "converge" in str(w.message).lower()
+        ):
             warnings.warn(
                 f"{type(fitter).__name__}: {str(w.message).splitlines()[0]}",
                 ConvergenceWarning,
@@ -64,7 +68,12 @@ def fit_cox(frame: pd.DataFrame, *, duration: str, event: str, weights: str | No
     """Cox model with Efron ties on every column of ``frame`` other than duration/event/weights."""
     fitter = CoxPHFitter(penalizer=0.0)
     return _quiet_fit(
-        fitter, "fit", frame, duration_col=duration, event_col=event, weights_col=weights,
+        fitter,
+        "fit",
+        frame,
+        duration_col=duration,
+        event_col=event,
+        weights_col=weights,
         fit_options={"precision": 1e-10, "max_steps": 100},
     )
 
@@ -80,6 +89,7 @@ def fit_aft(
     weights: str | None = None,
 ):
     """Weibull or log-logistic AFT model, right- or interval-censored (lower may be 0)."""
+
     def attempt(tight: bool):
         fitter = AFT_FITTERS[distribution]()
         if tight:
@@ -87,11 +97,21 @@ def fit_aft(
         options = _FIT_OPTIONS if tight else None
         if lower is not None:
             return _quiet_fit(
-                fitter, "fit_interval_censoring", frame, lower_bound_col=lower,
-                upper_bound_col=upper, weights_col=weights, fit_options=options,
+                fitter,
+                "fit_interval_censoring",
+                frame,
+                lower_bound_col=lower,
+                upper_bound_col=upper,
+                weights_col=weights,
+                fit_options=options,
             )
         return _quiet_fit(
-            fitter, "fit", frame, duration_col=duration, event_col=event, weights_col=weights,
+            fitter,
+            "fit",
+            frame,
+            duration_col=duration,
+            event_col=event,
+            weights_col=weights,
             fit_options=options,
         )
 

@@ -65,6 +65,7 @@ class SurvivalInput:
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, column: str, k: int = 3) -> str:
     rows = frame.index[mask][:k]
+
     def show(value):
         return value.item() if isinstance(value, np.generic) else value
 
@@ -98,7 +99,9 @@ def _numeric(frame: pd.DataFrame, column: str, role: str) -> np.ndarray:
     return values
 
 
-def validate_weights(frame: pd.DataFrame, weights: str | np.ndarray | pd.Series | None) -> np.ndarray | None:
+def validate_weights(
+    frame: pd.DataFrame, weights: str | np.ndarray | pd.Series | None
+) -> np.ndarray | None:
     """Return weights as a float array (or None), checking they are finite and non-negative."""
     if weights is None:
         return None
@@ -160,7 +163,9 @@ def _group(frame: pd.DataFrame, group: str, treated) -> tuple[np.ndarray, tuple]
         raise SpecificationError(f"treated={treated!r} is not a level of {group!r} ({levels!r}).")
     reference = next(lv for lv in levels if lv != treated)
     # numpy scalars print as np.int64(0) in messages and tables: keep plain Python values.
-    treated, reference = (lv.item() if isinstance(lv, np.generic) else lv for lv in (treated, reference))
+    treated, reference = (
+        lv.item() if isinstance(lv, np.generic) else lv for lv in (treated, reference)
+    )
     return (col == treated).to_numpy().astype(int), (reference, treated)
 
 
@@ -223,8 +228,14 @@ def validate_survival_input(
         raise SpecificationError("interval-censored data need both lower= and upper= columns.")
     _require_columns(
         frame,
-        {"group": group, "duration": duration, "event": event, "lower": lower, "upper": upper,
-         "cluster": cluster},
+        {
+            "group": group,
+            "duration": duration,
+            "event": event,
+            "lower": lower,
+            "upper": upper,
+            "cluster": cluster,
+        },
     )
     if len(frame) == 0:
         raise SurvivalDataError("the data have no rows.")
@@ -233,8 +244,12 @@ def validate_survival_input(
     w = validate_weights(frame, weights)
     clusters = None if cluster is None else pd.factorize(frame[cluster])[0]
     common = dict(
-        group_name=group, group_levels=levels, treated=treated_ind, covariates=design,
-        weights=w, cluster=clusters,
+        group_name=group,
+        group_levels=levels,
+        treated=treated_ind,
+        covariates=design,
+        weights=w,
+        cluster=clusters,
     )
     if right:
         dur = _numeric(frame, duration, "duration")
@@ -263,7 +278,11 @@ def validate_survival_input(
                 )
             ev = numeric.to_numpy().astype(int)
         result = SurvivalInput(
-            kind="right", duration=dur, event=ev, duration_name=duration, event_name=event,
+            kind="right",
+            duration=dur,
+            event=ev,
+            duration_name=duration,
+            event_name=event,
             **common,
         )
     else:
@@ -290,7 +309,12 @@ def validate_survival_input(
         if np.isinf(lo).any():
             raise SurvivalDataError(f"column {lower!r} (lower bound) must be finite.")
         result = SurvivalInput(
-            kind="interval", lower=lo, upper=hi, lower_name=lower, upper_name=upper, **common,
+            kind="interval",
+            lower=lo,
+            upper=hi,
+            lower_name=lower,
+            upper_name=upper,
+            **common,
         )
     _warn_no_events(result)
     return result

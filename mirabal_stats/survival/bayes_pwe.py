@@ -15,7 +15,12 @@ import pandas as pd
 from mirabal_stats._results import Provenance, check_ci_level, make_provenance
 from mirabal_stats.exceptions import SpecificationError
 from mirabal_stats.survival._validation import validate_survival_input
-from mirabal_stats.survival.pwe_likelihood import PWEData, exposure_matrix, prepare_pwe_data, pwe_loglik_pytensor
+from mirabal_stats.survival.pwe_likelihood import (
+    PWEData,
+    exposure_matrix,
+    prepare_pwe_data,
+    pwe_loglik_pytensor,
+)
 
 __all__ = ["PiecewiseExponentialModel", "PiecewiseExponentialResults"]
 
@@ -88,8 +93,16 @@ class PiecewiseExponentialModel:
         frailty_prior_sd: float = 1.0,
     ):
         inp = validate_survival_input(
-            data, group=group, duration=duration, event=event, lower=lower, upper=upper,
-            covariates=covariates, weights=weights, treated=treated, cluster=frailty,
+            data,
+            group=group,
+            duration=duration,
+            event=event,
+            lower=lower,
+            upper=upper,
+            covariates=covariates,
+            weights=weights,
+            treated=treated,
+            cluster=frailty,
         )
         self._input = inp
         self._data_frame = data
@@ -100,8 +113,13 @@ class PiecewiseExponentialModel:
         self._cov_mean = cov.mean(axis=0) if cov.size else np.zeros(0)
         self._cov_sd = cov.std(axis=0) if cov.size else np.zeros(0)
         self.terms = [inp.group_name, *inp.covariates.columns]
-        X = np.column_stack([inp.treated, (cov - self._cov_mean) / np.where(self._cov_sd > 0, self._cov_sd, 1)]) \
-            if cov.size else inp.treated[:, None].astype(float)
+        X = (
+            np.column_stack(
+                [inp.treated, (cov - self._cov_mean) / np.where(self._cov_sd > 0, self._cov_sd, 1)]
+            )
+            if cov.size
+            else inp.treated[:, None].astype(float)
+        )
         self._X = X
         if inp.kind == "right":
             time, ev, up = inp.duration, inp.event.astype(float), None
@@ -114,7 +132,13 @@ class PiecewiseExponentialModel:
             pool = None
         self.cuts = self._choose_cuts(cuts, n_intervals, pool, inp)
         self.pwe_data: PWEData = prepare_pwe_data(
-            X, self.cuts, time=time, event=ev, interval_upper=up, weights=inp.weights, cluster=inp.cluster,
+            X,
+            self.cuts,
+            time=time,
+            event=ev,
+            interval_upper=up,
+            weights=inp.weights,
+            cluster=inp.cluster,
         )
         events_total = self.pwe_data.events.sum() + self.pwe_data.w_interval.sum()
         exposure_total = self.pwe_data.exposure.sum() + self.pwe_data.dexposure.sum() / 2
@@ -126,12 +150,18 @@ class PiecewiseExponentialModel:
         if cuts is not None:
             c = np.unique(np.asarray(cuts, dtype=float))
             if c[0] != 0.0 or np.any(c < 0):
-                raise SpecificationError(f"cuts must start at 0 and be non-negative, got {list(c)}.")
+                raise SpecificationError(
+                    f"cuts must start at 0 and be non-negative, got {list(c)}."
+                )
             return c
         if int(n_intervals) < 1:
             raise SpecificationError(f"n_intervals must be >= 1, got {n_intervals}.")
         if pool is not None:
-            inner = np.quantile(pool, np.linspace(0, 1, int(n_intervals) + 1)[1:-1]) if len(pool) else []
+            inner = (
+                np.quantile(pool, np.linspace(0, 1, int(n_intervals) + 1)[1:-1])
+                if len(pool)
+                else []
+            )
             return np.unique(np.concatenate([[0.0], inner]))
         bounds = np.concatenate([inp.lower, inp.upper[np.isfinite(inp.upper)]])
         c = np.unique(bounds[bounds > 0])
@@ -146,10 +176,15 @@ class PiecewiseExponentialModel:
             f"{len(self.cuts)} intervals (cuts {np.round(self.cuts, 3).tolist()}), "
             f"{len(d.w_interval)} interval-censored rows.\n"
             f"  log h(t) = alpha[interval] + {' + '.join(f'beta[{t}]' for t in self.terms)}"
-            + (f" + b[{self.frailty}]" if self.frailty else "") + "\n"
+            + (f" + b[{self.frailty}]" if self.frailty else "")
+            + "\n"
             f"  alpha ~ Normal({self._log_crude_rate:.2f}, 2); beta (standardised covariates) ~ "
             f"Normal(0, {self.prior_sd})"
-            + (f"; b ~ Normal(0, sigma), sigma ~ HalfNormal({self.frailty_prior_sd})" if self.frailty else "")
+            + (
+                f"; b ~ Normal(0, sigma), sigma ~ HalfNormal({self.frailty_prior_sd})"
+                if self.frailty
+                else ""
+            )
             + ("; weighted pseudo-likelihood" if self._input.weights is not None else "")
         )
 
@@ -181,17 +216,27 @@ class PiecewiseExponentialModel:
         random_seed: int | None = None,
         ci_level: float = 0.95,
         sampler_kwargs: dict[str, Any] | None = None,
-    ) -> "PiecewiseExponentialResults":
+    ) -> PiecewiseExponentialResults:
         """Sample the posterior; return :class:`PiecewiseExponentialResults` (warns on poor
         diagnostics)."""
-        from mirabal_stats.bayes.sampling import sample_model, sampler_diagnostics, warn_if_unreliable
+        from mirabal_stats.bayes.sampling import (
+            sample_model,
+            sampler_diagnostics,
+            warn_if_unreliable,
+        )
 
         level = check_ci_level(ci_level)
         model = self.build()
-        var_names = ["alpha", "beta_std"] + (["frailty_sd", "frailty_z"] if self.frailty else [])
         idata = sample_model(
-            model, draws=draws, tune=tune, chains=chains, sampler=sampler, random_seed=random_seed,
-            var_names=None, sampler_kwargs=sampler_kwargs, compiled_cache=self._compiled,
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            sampler=sampler,
+            random_seed=random_seed,
+            var_names=None,
+            sampler_kwargs=sampler_kwargs,
+            compiled_cache=self._compiled,
         )
         diag_vars = ["alpha", "beta_std"] + (["frailty_sd"] if self.frailty else [])
         table, diag = sampler_diagnostics(idata, diag_vars)
@@ -217,10 +262,18 @@ class PiecewiseExponentialModel:
             _X_original=np.column_stack([self._input.treated, self._input.covariates.to_numpy()]),
             _weights=self._input.w,
             provenance=make_provenance(
-                random_seed=random_seed, data=self._data_frame,
-                settings=dict(draws=draws, tune=tune, chains=chains, sampler=sampler,
-                              cuts=self.cuts.tolist(), prior_sd=self.prior_sd, frailty=self.frailty,
-                              weighted=self._input.weights is not None),
+                random_seed=random_seed,
+                data=self._data_frame,
+                settings=dict(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    sampler=sampler,
+                    cuts=self.cuts.tolist(),
+                    prior_sd=self.prior_sd,
+                    frailty=self.frailty,
+                    weighted=self._input.weights is not None,
+                ),
             ),
         )
 
@@ -252,10 +305,16 @@ class PiecewiseExponentialResults:
     def to_frame(self, ci_level: float | None = None) -> pd.DataFrame:
         level = self.ci_level if ci_level is None else check_ci_level(ci_level)
         q = np.quantile(self.beta_draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
-        table = pd.DataFrame({
-            "estimate": self.beta_draws.mean(axis=0), "std_error": self.beta_draws.std(axis=0, ddof=1),
-            "lower": q[0], "upper": q[1], "ci_level": level,
-        }, index=pd.Index(self.terms, name="term"))
+        table = pd.DataFrame(
+            {
+                "estimate": self.beta_draws.mean(axis=0),
+                "std_error": self.beta_draws.std(axis=0, ddof=1),
+                "lower": q[0],
+                "upper": q[1],
+                "ci_level": level,
+            },
+            index=pd.Index(self.terms, name="term"),
+        )
         labels = [f"beta_std[{t}]" for t in self.terms]
         if set(labels) <= set(self.diagnostics.index):
             diag = self.diagnostics.loc[labels]
@@ -267,10 +326,14 @@ class PiecewiseExponentialResults:
         level = self.ci_level if ci_level is None else check_ci_level(ci_level)
         hr = np.exp(self.beta_draws)
         q = np.quantile(hr, [0.5 - level / 2, 0.5 + level / 2, 0.5], axis=0)
-        return pd.DataFrame({"estimate": q[2], "lower": q[0], "upper": q[1], "ci_level": level},
-                            index=pd.Index(self.terms, name="term"))
+        return pd.DataFrame(
+            {"estimate": q[2], "lower": q[0], "upper": q[1], "ci_level": level},
+            index=pd.Index(self.terms, name="term"),
+        )
 
-    def survival(self, times, *, ci_level: float | None = None, max_draws: int = 400) -> pd.DataFrame:
+    def survival(
+        self, times, *, ci_level: float | None = None, max_draws: int = 400
+    ) -> pd.DataFrame:
         """Standardised survival per group: ``mean_i exp(-H_0(t) exp(x_i' beta))`` with the group
         set to each level, averaged (weighted) over the sample; posterior median and interval."""
         level = self.ci_level if ci_level is None else check_ci_level(ci_level)
@@ -289,8 +352,9 @@ class PiecewiseExponentialResults:
             q = np.quantile(s, [0.5 - level / 2, 0.5, 0.5 + level / 2], axis=0)
             for k, t in enumerate(times):
                 rows.append((label, t, q[1, k], s[:, k].std(ddof=1), q[0, k], q[2, k], level))
-        return pd.DataFrame(rows, columns=["group", "time", "estimate", "std_error", "lower", "upper",
-                                           "ci_level"]).set_index(["group", "time"])
+        return pd.DataFrame(
+            rows, columns=["group", "time", "estimate", "std_error", "lower", "upper", "ci_level"]
+        ).set_index(["group", "time"])
 
     def summary(self) -> str:
         hr = self.hazard_ratio().loc[self.group_term]
@@ -318,7 +382,9 @@ class PiecewiseExponentialResults:
         for label in self.levels:
             sub = table.loc[label]
             (line,) = ax.plot(sub.index, sub["estimate"], label=f"{self.group_term} = {label}")
-            ax.fill_between(sub.index, sub["lower"], sub["upper"], alpha=0.2, color=line.get_color())
+            ax.fill_between(
+                sub.index, sub["lower"], sub["upper"], alpha=0.2, color=line.get_color()
+            )
         ax.set_xlabel("time")
         ax.set_ylabel("survival probability")
         ax.legend()

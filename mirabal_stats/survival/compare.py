@@ -116,8 +116,16 @@ def compare_groups(
             f"parametric must name models from {sorted(_lifelines.AFT_FITTERS)}, got {sorted(unknown)}."
         )
     inp = validate_survival_input(
-        data, group=group, duration=duration, event=event, lower=lower, upper=upper,
-        covariates=covariates, weights=weights, treated=treated, cluster=cluster,
+        data,
+        group=group,
+        duration=duration,
+        event=event,
+        lower=lower,
+        upper=upper,
+        covariates=covariates,
+        weights=weights,
+        treated=treated,
+        cluster=cluster,
     )
     if robust is None:
         robust = inp.weights is not None or inp.cluster is not None
@@ -149,11 +157,23 @@ def compare_groups(
         weighted=inp.weights is not None,
         ci_level=level,
         provenance=make_provenance(
-            random_seed=random_seed, data=data,
-            settings=dict(group=group, duration=duration, event=event, lower=lower, upper=upper,
-                          covariates=list(inp.covariates.columns), weighted=inp.weights is not None,
-                          cluster=cluster, robust=robust, parametric=list(parametric),
-                          ph_alpha=ph_alpha, ci_level=level, n_boot=n_boot),
+            random_seed=random_seed,
+            data=data,
+            settings=dict(
+                group=group,
+                duration=duration,
+                event=event,
+                lower=lower,
+                upper=upper,
+                covariates=list(inp.covariates.columns),
+                weighted=inp.weights is not None,
+                cluster=cluster,
+                robust=robust,
+                parametric=list(parametric),
+                ph_alpha=ph_alpha,
+                ci_level=level,
+                n_boot=n_boot,
+            ),
         ),
         _bootstrap={"data": boot, "n_boot": n_boot, "seed": random_seed},
     )
@@ -180,8 +200,9 @@ def _fit_cox(inp, frame, wcol, robust, ph_alpha, level) -> CoxResult:
     params = fitter.params_.loc[terms]
     naive_cov = fitter.variance_matrix_.loc[terms, terms]
     if robust:
-        U = efron_score_residuals(inp.duration, inp.event, frame[terms].to_numpy(), params.to_numpy(),
-                                  inp.weights)
+        U = efron_score_residuals(
+            inp.duration, inp.event, frame[terms].to_numpy(), params.to_numpy(), inp.weights
+        )
         cov = robust_variance(U, naive_cov.to_numpy(), inp.weights, inp.cluster)
         covariance = pd.DataFrame(cov, index=terms, columns=terms)
     else:
@@ -232,7 +253,9 @@ def _fit_aft(inp, frame, wcol, dist, level) -> AFTResult:
         fitter = _lifelines.fit_aft(sub, distribution=dist, duration=_DUR, event=_EV, weights=wcol)
     else:
         cols = terms + [_LO, _HI] + ([wcol] if wcol else [])
-        fitter = _lifelines.fit_aft(frame[cols], distribution=dist, lower=_LO, upper=_HI, weights=wcol)
+        fitter = _lifelines.fit_aft(
+            frame[cols], distribution=dist, lower=_LO, upper=_HI, weights=wcol
+        )
     est, se, cov = _lifelines.aft_params(fitter)
     primary, ancillary = fitter._primary_parameter_name, fitter._ancillary_parameter_name
     keys = [(primary, t) for t in est.index if t != "log(scale)"] + [(ancillary, "Intercept")]

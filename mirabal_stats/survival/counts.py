@@ -18,7 +18,11 @@ from mirabal_stats.exceptions import SpecificationError
 __all__ = ["effects_from_counts", "se_from_interval"]
 
 _RATIO_METHODS = {"katz": "log", "score": "score"}  # risk ratio
-_DIFF_METHODS = {"newcombe": "newcomb", "wald": "wald", "score": "score"}  # risk difference (Wilson-based)
+_DIFF_METHODS = {
+    "newcombe": "newcomb",
+    "wald": "wald",
+    "score": "score",
+}  # risk difference (Wilson-based)
 _ODDS_METHODS = {"woolf": "logit", "exact": "exact", "score": "score"}
 
 
@@ -85,9 +89,11 @@ def effects_from_counts(
     level = check_ci_level(ci_level)
     _check_counts(events_treated, n_treated, "treated arm")
     _check_counts(events_control, n_control, "control arm")
-    for name, value, allowed in (("ratio_method", ratio_method, _RATIO_METHODS),
-                                 ("difference_method", difference_method, _DIFF_METHODS),
-                                 ("odds_method", odds_method, _ODDS_METHODS)):
+    for name, value, allowed in (
+        ("ratio_method", ratio_method, _RATIO_METHODS),
+        ("difference_method", difference_method, _DIFF_METHODS),
+        ("odds_method", odds_method, _ODDS_METHODS),
+    ):
         if value not in allowed:
             raise SpecificationError(f"{name} must be one of {sorted(allowed)}, got {value!r}.")
     alpha = 1 - level
@@ -99,13 +105,20 @@ def effects_from_counts(
         rows[label] = (p, np.sqrt(p * (1 - p) / n), lo, hi, proportion_method)
     with np.errstate(divide="ignore"):
         se_log_rr = np.sqrt(1 / x1 - 1 / n1 + 1 / x0 - 1 / n0) if x1 and x0 else np.nan
-    lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method=_RATIO_METHODS[ratio_method],
-                                        compare="ratio", alpha=alpha)
+    lo, hi = confint_proportions_2indep(
+        x1, n1, x0, n0, method=_RATIO_METHODS[ratio_method], compare="ratio", alpha=alpha
+    )
     rows["risk_ratio"] = (p1 / p0 if p0 else np.nan, se_log_rr, lo, hi, ratio_method)
-    lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method=_DIFF_METHODS[difference_method],
-                                        compare="diff", alpha=alpha)
-    rows["risk_difference"] = (p1 - p0, np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0), lo, hi,
-                               difference_method)
+    lo, hi = confint_proportions_2indep(
+        x1, n1, x0, n0, method=_DIFF_METHODS[difference_method], compare="diff", alpha=alpha
+    )
+    rows["risk_difference"] = (
+        p1 - p0,
+        np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0),
+        lo,
+        hi,
+        difference_method,
+    )
     cells = np.array([[x1, n1 - x1], [x0, n0 - x0]])
     with np.errstate(divide="ignore", invalid="ignore"):
         sample_or = (x1 * (n0 - x0)) / ((n1 - x1) * x0)
@@ -114,16 +127,20 @@ def effects_from_counts(
         ci = scipy_odds_ratio(cells, kind="conditional").confidence_interval(confidence_level=level)
         rows["odds_ratio"] = (sample_or, np.nan, ci.low, ci.high, "exact")
     else:
-        lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method=_ODDS_METHODS[odds_method],
-                                            compare="odds-ratio", alpha=alpha)
+        lo, hi = confint_proportions_2indep(
+            x1, n1, x0, n0, method=_ODDS_METHODS[odds_method], compare="odds-ratio", alpha=alpha
+        )
         rows["odds_ratio"] = (sample_or, se_log_or, lo, hi, odds_method)
-    table = pd.DataFrame.from_dict(rows, orient="index",
-                                   columns=["estimate", "std_error", "lower", "upper", "method"])
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["estimate", "std_error", "lower", "upper", "method"]
+    )
     table.insert(4, "ci_level", level)
     return table
 
 
-def se_from_interval(lower: float, upper: float, *, ci_level: float = 0.95, log: bool = True) -> pd.Series:
+def se_from_interval(
+    lower: float, upper: float, *, ci_level: float = 0.95, log: bool = True
+) -> pd.Series:
     """Back out the estimate, standard error and p-value from a published symmetric interval.
 
     For a ratio (``log=True``) the interval is symmetric on the log scale, so
@@ -156,5 +173,11 @@ def se_from_interval(lower: float, upper: float, *, ci_level: float = 0.95, log:
     lo, hi = (np.log(lower), np.log(upper)) if log else (lower, upper)
     se = (hi - lo) / (2 * z)
     mid = (hi + lo) / 2
-    return pd.Series({"estimate": np.exp(mid) if log else mid, "std_error": se, "z": mid / se,
-                      "p_value": 2 * stats.norm.sf(abs(mid / se))})
+    return pd.Series(
+        {
+            "estimate": np.exp(mid) if log else mid,
+            "std_error": se,
+            "z": mid / se,
+            "p_value": 2 * stats.norm.sf(abs(mid / se)),
+        }
+    )

@@ -61,7 +61,9 @@ class KaplanMeierCurve:
     def n_at_risk_at(self, times) -> np.ndarray:
         """Unweighted number still at risk at each time (duration >= t)."""
         sorted_d = np.sort(self.durations)
-        return len(sorted_d) - np.searchsorted(sorted_d, np.asarray(times, dtype=float), side="left")
+        return len(sorted_d) - np.searchsorted(
+            sorted_d, np.asarray(times, dtype=float), side="left"
+        )
 
     def interval_at(self, times, ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise interval on the complementary log-log scale (Kalbfleisch & Prentice 2002).
@@ -187,6 +189,16 @@ def survival_table(curves: dict, times, ci_level: float = 0.95) -> pd.DataFrame:
         for t, si, sei, loi, hii, ni in zip(times, s, se, lo, hi, n):
             rows.append((label, t, si, sei, loi, hii, level, int(ni)))
     table = pd.DataFrame(
-        rows, columns=["group", "time", "estimate", "std_error", "lower", "upper", "ci_level", "n_at_risk"]
+        rows,
+        columns=[
+            "group",
+            "time",
+            "estimate",
+            "std_error",
+            "lower",
+            "upper",
+            "ci_level",
+            "n_at_risk",
+        ],
     )
     return table.set_index(["group", "time"])

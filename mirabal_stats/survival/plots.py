@@ -40,13 +40,24 @@ def plot_curves(result, *, ax=None, at_risk_times=None, ci: bool = True, inciden
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left" if not incidence else "upper left")
     if result.kind == "right":
-        ticks = np.linspace(0, horizon, 5) if at_risk_times is None else np.asarray(at_risk_times, float)
+        ticks = (
+            np.linspace(0, horizon, 5)
+            if at_risk_times is None
+            else np.asarray(at_risk_times, float)
+        )
         rows = []
         for label, curve in result.curves.items():
             counts = curve.n_at_risk_at(ticks)
             rows.append(f"{label!s:>8}: " + "  ".join(f"{int(c):>5d}" for c in counts))
         header = "at risk   " + "  ".join(f"{x:>5g}" for x in ticks)
-        ax.text(0.0, -0.22, "\n".join([header, *rows]), transform=ax.transAxes, family="monospace",
-                va="top", fontsize=8)
+        ax.text(
+            0.0,
+            -0.22,
+            "\n".join([header, *rows]),
+            transform=ax.transAxes,
+            family="monospace",
+            va="top",
+            fontsize=8,
+        )
         fig.subplots_adjust(bottom=0.32)
     return fig

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PWEData", "exposure_matrix", "prepare_pwe_data", "pwe_loglik_numpy", "pwe_loglik_pytensor"]
+__all__ = [
+    "PWEData",
+    "exposure_matrix",
+    "prepare_pwe_data",
+    "pwe_loglik_numpy",
+    "pwe_loglik_pytensor",
+]
 
 
 def exposure_matrix(times, cuts) -> np.ndarray:
@@ -56,7 +62,9 @@ class PWEData:
     n_rows: int
 
 
-def prepare_pwe_data(X, cuts, *, time, event, interval_upper=None, weights=None, cluster=None) -> PWEData:
+def prepare_pwe_data(
+    X, cuts, *, time, event, interval_upper=None, weights=None, cluster=None
+) -> PWEData:
     """Collapse person rows into pattern-by-interval counts and exposures.
 
     Parameters
@@ -95,9 +103,16 @@ def prepare_pwe_data(X, cuts, *, time, event, interval_upper=None, weights=None,
     is_int = np.isfinite(up)
     dE = exposure_matrix(up[is_int], cuts) - E[is_int]
     return PWEData(
-        cuts=np.asarray(cuts, dtype=float), X_pattern=patterns[:, :-1], cluster_pattern=patterns[:, -1].astype(int),
-        events=events, exposure=exposure, X_interval=X[is_int], cluster_interval=cl[is_int],
-        dexposure=dE, w_interval=w[is_int], n_rows=n,
+        cuts=np.asarray(cuts, dtype=float),
+        X_pattern=patterns[:, :-1],
+        cluster_pattern=patterns[:, -1].astype(int),
+        events=events,
+        exposure=exposure,
+        X_interval=X[is_int],
+        cluster_interval=cl[is_int],
+        dexposure=dE,
+        w_interval=w[is_int],
+        n_rows=n,
     )
 
 

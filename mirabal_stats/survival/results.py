@@ -95,8 +95,14 @@ class AFTResult:
     def time_ratio(self, ci_level: float | None = None) -> pd.Series:
         """``exp(coef)`` of the group term: how much longer (>1) survival times are in the treated group."""
         row = self.to_frame(ci_level).loc[self.group_term]
-        return pd.Series({"estimate": np.exp(row.estimate), "lower": np.exp(row.lower),
-                          "upper": np.exp(row.upper), "ci_level": row.ci_level})
+        return pd.Series(
+            {
+                "estimate": np.exp(row.estimate),
+                "lower": np.exp(row.lower),
+                "upper": np.exp(row.upper),
+                "ci_level": row.ci_level,
+            }
+        )
 
     def hazard_ratio(self, ci_level: float | None = None) -> pd.Series:
         """Group hazard ratio implied by a Weibull AFT fit: ``exp(-coef / scale)``.
@@ -105,7 +111,9 @@ class AFTResult:
         2002, section 2.3.4); its standard error comes from the delta method on ``(coef, log scale)``.
         """
         if self.distribution != "weibull":
-            raise ValueError("a hazard ratio is only implied by the Weibull model (log-logistic is not PH).")
+            raise ValueError(
+                "a hazard ratio is only implied by the Weibull model (log-logistic is not PH)."
+            )
         if self.covariance is None:
             raise ValueError("the covariance of the fit is not available.")
         level = check_ci_level(self.ci_level if ci_level is None else ci_level)
@@ -113,24 +121,47 @@ class AFTResult:
         log_scale = self.params["log(scale)"]
         log_hr = -b * np.exp(-log_scale)
         grad = np.array([-np.exp(-log_scale), b * np.exp(-log_scale)])
-        cov = self.covariance.loc[[self.group_term, "log(scale)"], [self.group_term, "log(scale)"]].to_numpy()
+        cov = self.covariance.loc[
+            [self.group_term, "log(scale)"], [self.group_term, "log(scale)"]
+        ].to_numpy()
         # d log(rho) = -d log(scale): flip the sign of the covariance with log(scale)
         cov = cov * np.array([[1, -1], [-1, 1]])
         se = float(np.sqrt(grad @ cov @ grad))
         z = stats.norm.ppf(0.5 + level / 2)
-        return pd.Series({"estimate": np.exp(log_hr), "std_error_log": se,
-                          "lower": np.exp(log_hr - z * se), "upper": np.exp(log_hr + z * se),
-                          "ci_level": level})
+        return pd.Series(
+            {
+                "estimate": np.exp(log_hr),
+                "std_error_log": se,
+                "lower": np.exp(log_hr - z * se),
+                "upper": np.exp(log_hr + z * se),
+                "ci_level": level,
+            }
+        )
 
 
 def _interval_table(est, se, level, index, log_ratio=False):
     z = stats.norm.ppf(0.5 + level / 2)
     if log_ratio:
-        return pd.DataFrame({"estimate": est, "std_error": se,
-                             "lower": est * np.exp(-z * se / est), "upper": est * np.exp(z * se / est),
-                             "ci_level": level}, index=index)
-    return pd.DataFrame({"estimate": est, "std_error": se, "lower": est - z * se,
-                         "upper": est + z * se, "ci_level": level}, index=index)
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "lower": est * np.exp(-z * se / est),
+                "upper": est * np.exp(z * se / est),
+                "ci_level": level,
+            },
+            index=index,
+        )
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "std_error": se,
+            "lower": est - z * se,
+            "upper": est + z * se,
+            "ci_level": level,
+        },
+        index=index,
+    )
 
 
 @dataclass(frozen=True)
@@ -185,12 +216,18 @@ class SurvivalComparison:
             lo, hi = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
             for k, t in enumerate(times):
                 rows.append((label, t, s[k], draws[:, k].std(ddof=1), lo[k], hi[k], level))
-        table = pd.DataFrame(rows, columns=["group", "time", "estimate", "std_error", "lower", "upper", "ci_level"])
+        table = pd.DataFrame(
+            rows, columns=["group", "time", "estimate", "std_error", "lower", "upper", "ci_level"]
+        )
         return table.set_index(["group", "time"])
 
     def _boot_survival(self, times) -> dict:
         """Bootstrap (persons resampled within group) of the Turnbull curves at ``times``."""
-        data, n_boot, seed = self._bootstrap["data"], self._bootstrap["n_boot"], self._bootstrap["seed"]
+        data, n_boot, seed = (
+            self._bootstrap["data"],
+            self._bootstrap["n_boot"],
+            self._bootstrap["seed"],
+        )
         rng = np.random.default_rng(seed)
         out = {}
         for label, (lo, hi, w) in data.items():
@@ -198,7 +235,9 @@ class SurvivalComparison:
             draws = np.empty((n_boot, len(times)))
             for b in range(n_boot):
                 idx = rng.integers(0, n, n)
-                draws[b] = turnbull(lo[idx], hi[idx], None if w is None else w[idx], tol=1e-7).survival_at(times)
+                draws[b] = turnbull(
+                    lo[idx], hi[idx], None if w is None else w[idx], tol=1e-7
+                ).survival_at(times)
             out[label] = draws
         return out
 
@@ -224,7 +263,11 @@ class SurvivalComparison:
             r1, se1 = restricted_mean(self.curves[self.treated], tau)
         else:
             r0, r1 = (_turnbull_rmst(self.curves[g], tau) for g in self.levels)
-            data, n_boot, seed = self._bootstrap["data"], self._bootstrap["n_boot"], self._bootstrap["seed"]
+            data, n_boot, seed = (
+                self._bootstrap["data"],
+                self._bootstrap["n_boot"],
+                self._bootstrap["seed"],
+            )
             rng = np.random.default_rng(seed + 1)
             ses = []
             for g in self.levels:
@@ -233,15 +276,23 @@ class SurvivalComparison:
                 reps = []
                 for _ in range(n_boot):
                     idx = rng.integers(0, n, n)
-                    reps.append(_turnbull_rmst(turnbull(lo[idx], hi[idx], None if w is None else w[idx], tol=1e-7), tau))
+                    reps.append(
+                        _turnbull_rmst(
+                            turnbull(lo[idx], hi[idx], None if w is None else w[idx], tol=1e-7), tau
+                        )
+                    )
                 ses.append(np.std(reps, ddof=1))
             se0, se1 = ses
-        table = normal_table([r1 - r0], [np.hypot(se0, se1)], index=["rmst_difference"], ci_level=level)
+        table = normal_table(
+            [r1 - r0], [np.hypot(se0, se1)], index=["rmst_difference"], ci_level=level
+        )
         table["rmst_treated"], table["rmst_reference"], table["tau"] = r1, r0, tau
         return table
 
     # -- cumulative incidence ---------------------------------------------------------------
-    def cumulative_incidence(self, horizons=(6, 12), *, ci_level: float | None = None) -> pd.DataFrame:
+    def cumulative_incidence(
+        self, horizons=(6, 12), *, ci_level: float | None = None
+    ) -> pd.DataFrame:
         """Cumulative incidence ``1 - S(t)`` per group at each horizon, with the risk difference
         and risk ratio (treated vs reference): the "x% fewer reoffended" form trials report.
 
@@ -257,10 +308,19 @@ class SurvivalComparison:
         pieces = []
         for g in self.levels:
             s = surv.loc[g]
-            pieces.append(pd.DataFrame({
-                "quantity": str(g), "horizon": horizons, "estimate": 1 - s["estimate"].to_numpy(),
-                "std_error": s["std_error"].to_numpy(), "lower": 1 - s["upper"].to_numpy(),
-                "upper": 1 - s["lower"].to_numpy(), "ci_level": level}))
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "quantity": str(g),
+                        "horizon": horizons,
+                        "estimate": 1 - s["estimate"].to_numpy(),
+                        "std_error": s["std_error"].to_numpy(),
+                        "lower": 1 - s["upper"].to_numpy(),
+                        "upper": 1 - s["lower"].to_numpy(),
+                        "ci_level": level,
+                    }
+                )
+            )
         f0 = 1 - surv.loc[self.reference]["estimate"].to_numpy()
         f1 = 1 - surv.loc[self.treated]["estimate"].to_numpy()
         v0 = surv.loc[self.reference]["std_error"].to_numpy() ** 2
@@ -282,31 +342,45 @@ class SurvivalComparison:
         Weibull / log-logistic log time ratios."""
         rows = []
         if self.cox is not None:
-            rows.append(self.cox.to_frame().loc[[self.cox.group_term]].rename(index=lambda _: "cox_log_hazard_ratio"))
+            rows.append(
+                self.cox.to_frame()
+                .loc[[self.cox.group_term]]
+                .rename(index=lambda _: "cox_log_hazard_ratio")
+            )
         for fit in (self.weibull, self.loglogistic):
             if fit is not None:
-                rows.append(fit.to_frame().loc[[fit.group_term]].rename(
-                    index=lambda _, d=fit.distribution: f"{d}_log_time_ratio"))
+                rows.append(
+                    fit.to_frame()
+                    .loc[[fit.group_term]]
+                    .rename(index=lambda _, d=fit.distribution: f"{d}_log_time_ratio")
+                )
         return pd.concat(rows) if rows else pd.DataFrame()
 
     def summary(self) -> str:
         """Plain-language paragraph plus the headline table."""
         weighted = "weighted " if self.weighted else ""
-        lines = [f"Time to event by {self.group!r} ({self.treated!r} vs {self.reference!r}), "
-                 f"{'right' if self.kind == 'right' else 'interval'}-censored, {weighted}analysis."]
+        lines = [
+            f"Time to event by {self.group!r} ({self.treated!r} vs {self.reference!r}), "
+            f"{'right' if self.kind == 'right' else 'interval'}-censored, {weighted}analysis."
+        ]
         if self.cox is not None:
             hr = self.cox.hazard_ratio().loc[self.cox.group_term]
             lines.append(
                 f"Cox hazard ratio {hr.estimate:.2f} ({hr.ci_level:.0%} CI {hr.lower:.2f} to {hr.upper:.2f}): "
                 f"at any time the {self.treated!r} group's event rate is {abs(1 - hr.estimate):.0%} "
-                f"{'lower' if hr.estimate < 1 else 'higher'} than the {self.reference!r} group's.")
+                f"{'lower' if hr.estimate < 1 else 'higher'} than the {self.reference!r} group's."
+            )
             flagged = self.cox.ph_test.index[self.cox.ph_test["p_value"] < 0.05].tolist()
             if flagged:
-                lines.append(f"Proportional hazards is doubtful for {flagged}; read the RMST difference too.")
+                lines.append(
+                    f"Proportional hazards is doubtful for {flagged}; read the RMST difference too."
+                )
         if self.weibull is not None and self.kind == "interval":
             hr = self.weibull.hazard_ratio()
-            lines.append(f"Weibull (interval-censored) hazard ratio {hr.estimate:.2f} "
-                         f"({hr.ci_level:.0%} CI {hr.lower:.2f} to {hr.upper:.2f}).")
+            lines.append(
+                f"Weibull (interval-censored) hazard ratio {hr.estimate:.2f} "
+                f"({hr.ci_level:.0%} CI {hr.lower:.2f} to {hr.upper:.2f})."
+            )
         return "\n".join(lines) + "\n" + self.to_frame().round(4).to_string()
 
     def plot_survival(self, *, ax=None, at_risk_times=None, ci: bool = True):
@@ -329,8 +403,11 @@ def _turnbull_rmst(curve: TurnbullCurve, tau: float) -> float:
     left, right, mass = curve.left, curve.right, curve.mass
     width = np.where(np.isfinite(right), right - left, np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(width > 0, np.clip((grid[:, None] - left) / width, 0, 1),
-                        (grid[:, None] >= right).astype(float))
+        frac = np.where(
+            width > 0,
+            np.clip((grid[:, None] - left) / width, 0, 1),
+            (grid[:, None] >= right).astype(float),
+        )
     frac = np.where(np.isinf(width), 0.0, frac)
     s = 1.0 - frac @ mass
     return float(np.trapezoid(s, grid))

@@ -53,15 +53,21 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     ts = t[order]
     wr = (w * r)[order]
     cum_wr = np.concatenate([np.cumsum(wr[::-1])[::-1], [0.0]])
-    cum_wrx = np.vstack([np.cumsum((wr[:, None] * X[order])[::-1], axis=0)[::-1], np.zeros(X.shape[1])])
+    cum_wrx = np.vstack(
+        [np.cumsum((wr[:, None] * X[order])[::-1], axis=0)[::-1], np.zeros(X.shape[1])]
+    )
     start = np.searchsorted(ts, death_times, side="left")
     denom, a = cum_wr[start], cum_wrx[start]
     # Sums over the tied deaths at each time.
     dead = d == 1
     n_dead = np.bincount(death_idx, minlength=m).astype(float)
     e_denom = np.bincount(death_idx, weights=(w * r)[dead], minlength=m)
-    a2 = np.vstack([np.bincount(death_idx, weights=(w * r * X[:, k])[dead], minlength=m)
-                    for k in range(X.shape[1])]).T
+    a2 = np.vstack(
+        [
+            np.bincount(death_idx, weights=(w * r * X[:, k])[dead], minlength=m)
+            for k in range(X.shape[1])
+        ]
+    ).T
     meanwt = np.bincount(death_idx, weights=w[dead], minlength=m) / n_dead
 
     # Efron sub-steps: the k-th of n_dead tied deaths sees the risk set minus k/n_dead of the
@@ -74,8 +80,12 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     xbar = (a[step_time] - downwt[:, None] * a2[step_time]) / d2[:, None]
 
     def per_time(values):
-        return np.vstack([np.bincount(step_time, weights=values[:, j], minlength=m)
-                          for j in range(values.shape[1])]).T
+        return np.vstack(
+            [
+                np.bincount(step_time, weights=values[:, j], minlength=m)
+                for j in range(values.shape[1])
+            ]
+        ).T
 
     H = np.bincount(step_time, weights=haz, minlength=m)  # hazard increment at t_j
     HX = per_time(haz[:, None] * xbar)
@@ -90,7 +100,9 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     resid = -r[:, None] * (X * cum_H[n_times, None] - cum_HX[n_times])
     # Rows dying at t_j: add x_i - mean xbar, and swap their own step for the down-weighted one.
     j = np.searchsorted(death_times, t[dead])
-    own = r[dead, None] * (X[dead] * H[j, None] - HX[j]) - r[dead, None] * (X[dead] * Hd[j, None] - HXd[j])
+    own = r[dead, None] * (X[dead] * H[j, None] - HX[j]) - r[dead, None] * (
+        X[dead] * Hd[j, None] - HXd[j]
+    )
     resid[dead] += X[dead] - mean_xbar[j] + own
     return resid
 

@@ -68,7 +68,9 @@ def _innermost_intervals(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarr
     return values[starts], values[starts + 1]
 
 
-def turnbull(lower, upper, weights=None, *, tol: float = 1e-10, max_iter: int = 20_000) -> TurnbullCurve:
+def turnbull(
+    lower, upper, weights=None, *, tol: float = 1e-10, max_iter: int = 20_000
+) -> TurnbullCurve:
     """Turnbull NPMLE of the survival function from interval-censored data.
 
     Parameters
@@ -111,7 +113,7 @@ def turnbull(lower, upper, weights=None, *, tol: float = 1e-10, max_iter: int = 
     p = np.full(len(left), 1.0 / len(left))
     total = w.sum()
     converged = False
-    for iteration in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):  # noqa: B007 (returned as iterations)
         # Self-consistency (EM) step: expected share of each person's weight on each interval.
         denom = alpha @ p
         new = p * (alpha.T @ (w / denom)) / total

@@ -8,7 +8,11 @@ errors) and :class:`AttritionWeights` (inverse probability of response per wave)
 computations (SMD, ESS, weights from propensities) are plain functions.
 """
 
-from mirabal_stats.weighting.attrition import AttritionWeights, AttritionWeightsResults, combine_weights
+from mirabal_stats.weighting.attrition import (
+    AttritionWeights,
+    AttritionWeightsResults,
+    combine_weights,
+)
 from mirabal_stats.weighting.balance import (
     BalanceTable,
     smd,
@@ -19,8 +23,8 @@ from mirabal_stats.weighting.balance import (
 )
 from mirabal_stats.weighting.effect import WeightedEffect, weighted_effect
 from mirabal_stats.weighting.model import PropensityWeights, PropensityWeightsResults
-from mirabal_stats.weighting.plots import love_plot, propensity_plot
 from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
+from mirabal_stats.weighting.plots import love_plot, propensity_plot
 from mirabal_stats.weighting.weights import (
     TrimReport,
     effective_sample_size,

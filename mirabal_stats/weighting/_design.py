@@ -49,8 +49,11 @@ def check_treatment(df: pd.DataFrame, treatment: str) -> np.ndarray:
     if col.dtype == bool:
         arr = col.to_numpy().astype(int)
     else:
-        bad = [v for v in values if not (isinstance(v, (int, float, np.integer, np.floating))
-                                         and v in (0, 1))]
+        bad = [
+            v
+            for v in values
+            if not (isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1))
+        ]
         if bad:
             raise WeightingError(
                 f"treatment column {treatment!r} must be binary (0/1 or True/False) but holds "
@@ -129,9 +132,7 @@ def build_design(
         :attr:`CovariateDesign.missing_report`.
     """
     if missing not in MISSING_STRATEGIES:
-        raise SpecificationError(
-            f"missing must be one of {MISSING_STRATEGIES}, got {missing!r}."
-        )
+        raise SpecificationError(f"missing must be one of {MISSING_STRATEGIES}, got {missing!r}.")
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
@@ -216,9 +217,7 @@ def build_design(
                 bal_names.append(f"{name}_missing")
                 bal_source.append(name)
     balance_matrix = np.column_stack(bal_cols)
-    binary = np.array(
-        [bool(np.all((c == 0) | (c == 1))) for c in balance_matrix.T], dtype=bool
-    )
+    binary = np.array([bool(np.all((c == 0) | (c == 1))) for c in balance_matrix.T], dtype=bool)
     return CovariateDesign(
         model_matrix=np.column_stack(model_cols),
         model_names=model_names,

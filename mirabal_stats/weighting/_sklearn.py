@@ -78,5 +78,6 @@ def fit_boosted(
         path.append(value)
         if value < best_value:
             best_p, best_value, best_trees = p, value, trees
-    return BoostedFit(propensity=best_p, n_trees=best_trees, criterion_path=np.array(path),
-                      options=settings)
+    return BoostedFit(
+        propensity=best_p, n_trees=best_trees, criterion_path=np.array(path), options=settings
+    )

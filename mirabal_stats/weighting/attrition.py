@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mirabal_stats._results import Provenance
-from mirabal_stats._results import make_provenance
+from mirabal_stats._results import Provenance, make_provenance
 from mirabal_stats.exceptions import (
     ESSWarning,
     EstimabilityWarning,
@@ -164,8 +163,11 @@ class AttritionWeights:
                 resp = data.responded()
             else:
                 arrays = data.to_arrays()
-                resp = pd.DataFrame(arrays.responded, index=pd.Index(arrays.persons, name="person"),
-                                    columns=pd.Index(arrays.waves, name="wave"))
+                resp = pd.DataFrame(
+                    arrays.responded,
+                    index=pd.Index(arrays.persons, name="person"),
+                    columns=pd.Index(arrays.waves, name="wave"),
+                )
             group_col = "treated"
             covs = list(data.covariate_names) if self.covariates is None else self.covariates
             return resp.astype(bool), base, group_col, covs
@@ -217,7 +219,7 @@ class AttritionWeights:
         responded: str = "responded",
         group: str = "group",
         prior_outcome: pd.DataFrame | None = None,
-    ) -> "AttritionWeightsResults":
+    ) -> AttritionWeightsResults:
         """Fit one response model per wave and return the weights.
 
         Parameters
@@ -264,7 +266,9 @@ class AttritionWeights:
             x = design.model_matrix[at_risk]
             names = list(design.model_names)
             if self.monotone and prior_outcome is not None and t > 0:
-                prev = prior_outcome.reindex(resp.index)[waves[t - 1]].to_numpy(dtype=float)[at_risk]
+                prev = prior_outcome.reindex(resp.index)[waves[t - 1]].to_numpy(dtype=float)[
+                    at_risk
+                ]
                 if np.isnan(prev).any():
                     raise WeightingError(
                         f"prior_outcome at wave {waves[t - 1]!r} is missing for "
@@ -272,19 +276,34 @@ class AttritionWeights:
                     )
                 x = np.column_stack([x, prev])
                 names.append("prior_outcome")
-            info = {"wave": waves[t], "n_at_risk": int(at_risk.sum()), "n_responded": int(y.sum()),
-                    "response_rate": float(y.mean()) if y.size else np.nan,
-                    "auc": np.nan, "pseudo_r2": np.nan, "separated": False, "modelled": False}
+            info = {
+                "wave": waves[t],
+                "n_at_risk": int(at_risk.sum()),
+                "n_responded": int(y.sum()),
+                "response_rate": float(y.mean()) if y.size else np.nan,
+                "auc": np.nan,
+                "pseudo_r2": np.nan,
+                "separated": False,
+                "modelled": False,
+            }
             cond = np.ones(int(at_risk.sum()))
             if y.size and 0 < y.sum() < y.size:
                 keep = x.std(axis=0) > 0
-                fit = fit_logistic(x[:, keep], y, [nm for nm, k in zip(names, keep) if k],
-                                   context=f"response model for wave {waves[t]!r}")
+                fit = fit_logistic(
+                    x[:, keep],
+                    y,
+                    [nm for nm, k in zip(names, keep) if k],
+                    context=f"response model for wave {waves[t]!r}",
+                )
                 cond = fit.propensity
                 ybar = y.mean()
                 null_ll = y.size * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
-                info.update(auc=_auc(y, cond), pseudo_r2=1 - fit.log_likelihood / null_ll,
-                            separated=fit.separated, modelled=True)
+                info.update(
+                    auc=_auc(y, cond),
+                    pseudo_r2=1 - fit.log_likelihood / null_ll,
+                    separated=fit.separated,
+                    modelled=True,
+                )
             elif y.size and y.sum() == 0:
                 warnings.warn(
                     f"nobody responded at wave {waves[t]!r}; its weights are all 0.",
@@ -338,8 +357,9 @@ class AttritionWeightsResults:
     @property
     def response_probability(self) -> pd.Series:
         """Modelled probability of responding (cumulative under monotone dropout)."""
-        return pd.Series(self.probability_values.ravel().copy(), index=self.index,
-                         name="response_probability")
+        return pd.Series(
+            self.probability_values.ravel().copy(), index=self.index, name="response_probability"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: ``person, wave, responded, response_probability, weights``."""
@@ -383,7 +403,8 @@ class AttritionWeightsResults:
         lines = [
             "Attrition weights: inverse probability of responding at each wave"
             + (" (monotone dropout, sequential models)" if self.spec.monotone else "")
-            + ("; stabilised by the wave's response rate" if self.spec.stabilize else "") + "."
+            + ("; stabilised by the wave's response rate" if self.spec.stabilize else "")
+            + "."
         ]
         for wave_label, row in ws.iterrows():
             m = models.loc[wave_label]
@@ -414,8 +435,9 @@ class AttritionWeightsResults:
         ws = self.weight_summary()
         low = ws[ws["ess_ratio"] < self.spec.ess_threshold]
         if len(low):
-            detail = ", ".join(f"wave {k}: {r['ess']:.1f} of {int(r['n_responded'])}"
-                               for k, r in low.iterrows())
+            detail = ", ".join(
+                f"wave {k}: {r['ess']:.1f} of {int(r['n_responded'])}" for k, r in low.iterrows()
+            )
             warnings.warn(
                 f"Attrition weights leave a low effective sample size among responders ({detail}). "
                 "A few responders stand in for many dropouts; consider trim_quantile=0.99 or "

@@ -259,9 +259,11 @@ class BalanceTable:
         )
         ess = ""
         if len(self.ess):
-            ess = " Effective sample sizes: " + ", ".join(
-                f"{k} {v:.1f}" for k, v in self.ess.items()
-            ) + "."
+            ess = (
+                " Effective sample sizes: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in self.ess.items())
+                + "."
+            )
         text = (
             f"Balance for the {self.estimand} (SMD denominator: {self.sd_denominator} SD from the "
             f"unweighted sample; binary covariates as raw differences in proportion). {verdict} "

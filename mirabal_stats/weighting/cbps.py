@@ -51,8 +51,9 @@ def fit_cbps(x: np.ndarray, a: np.ndarray, names: list, *, estimand: str) -> Log
     beta0 = np.linalg.lstsq(z, np.log(start.propensity / (1 - start.propensity)), rcond=None)[0]
     if estimand == "ATO":
         return start
-    sol = optimize.root(balance_moments, beta0, args=(z, a, estimand), method="hybr",
-                        options={"xtol": 1e-12})
+    sol = optimize.root(
+        balance_moments, beta0, args=(z, a, estimand), method="hybr", options={"xtol": 1e-12}
+    )
     resid = balance_moments(sol.x, z, a, estimand)
     if not sol.success or np.max(np.abs(resid)) > 1e-7:
         raise WeightingError(

@@ -39,8 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mirabal_stats._results import Provenance, check_ci_level, normal_table
-from mirabal_stats._results import make_provenance
+from mirabal_stats._results import Provenance, check_ci_level, make_provenance, normal_table
 from mirabal_stats.exceptions import (
     RowsExcludedWarning,
     SpecificationError,
@@ -98,8 +97,9 @@ class WeightedEffect:
     def to_frame(self) -> pd.DataFrame:
         """One row (the treatment): ``estimate, std_error, lower, upper, ci_level, p_value``,
         plus ``estimand`` and ``se_method``."""
-        table = normal_table([self.estimate], [self.std_error], index=[self.treatment_name],
-                             ci_level=self.ci_level)
+        table = normal_table(
+            [self.estimate], [self.std_error], index=[self.treatment_name], ci_level=self.ci_level
+        )
         table.index.name = "term"
         table["estimand"] = self.estimand
         table["se_method"] = self.se_method
@@ -116,8 +116,11 @@ class WeightedEffect:
             "bootstrap": f"a bootstrap standard error that re-fits the weights "
             f"({0 if self.bootstrap_estimates is None else len(self.bootstrap_estimates)} resamples)",
         }[self.se_method]
-        what = "weighted difference in means" if not self.covariates else (
-            "weighted regression adjusting for " + ", ".join(self.covariates))
+        what = (
+            "weighted difference in means"
+            if not self.covariates
+            else ("weighted regression adjusting for " + ", ".join(self.covariates))
+        )
         target = f"{self.estimand} " if self.estimand else ""
         text = (
             f"The {target}estimate of the effect of {self.treatment_name} on {self.outcome_name} "
@@ -235,7 +238,9 @@ def weighted_effect(
     """
     level = check_ci_level(ci_level)
     if se_method not in SE_METHODS:
-        raise SpecificationError(f"se_method must be one of {', '.join(SE_METHODS)}, got {se_method!r}.")
+        raise SpecificationError(
+            f"se_method must be one of {', '.join(SE_METHODS)}, got {se_method!r}."
+        )
     a = check_treatment(data, treatment)
     if outcome not in data.columns:
         raise SpecificationError(f"outcome column {outcome!r} is not in the data.")
@@ -317,15 +322,22 @@ def weighted_effect(
         provenance=make_provenance(
             random_seed=random_seed,
             data=data[[outcome, treatment, *covariates]],
-            settings={"outcome": outcome, "treatment": treatment, "covariates": covariates,
-                      "se_method": se_method, "ci_level": level,
-                      "n_bootstrap": n_bootstrap if se_method == "bootstrap" else None,
-                      "weights": None if fitted is None else fitted.spec.settings()},
+            settings={
+                "outcome": outcome,
+                "treatment": treatment,
+                "covariates": covariates,
+                "se_method": se_method,
+                "ci_level": level,
+                "n_bootstrap": n_bootstrap if se_method == "bootstrap" else None,
+                "weights": None if fitted is None else fitted.spec.settings(),
+            },
         ),
     )
 
 
-def _require_fitted(fitted: PropensityWeightsResults | None, se_method: str) -> PropensityWeightsResults:
+def _require_fitted(
+    fitted: PropensityWeightsResults | None, se_method: str
+) -> PropensityWeightsResults:
     if fitted is None:
         raise SpecificationError(
             f"se_method={se_method!r} needs to know how the weights were estimated: pass the fitted "

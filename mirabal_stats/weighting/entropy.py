@@ -107,7 +107,7 @@ def entropy_balance(
         return value, np.exp(eta - value)
 
     value, p = objective(lam)
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is returned)
         grad = p @ c
         imbalance = float(np.max(np.abs(grad)))
         if imbalance < tol:
@@ -134,8 +134,13 @@ def entropy_balance(
             "group's covariate range (weak overlap); drop moments='2', coarsen covariates or "
             "remove those with little overlap."
         )
-    return EntropyFit(weights=weights, dual=lam / scale, max_imbalance=imbalance,
-                      n_iter=n_iter, converged=converged)
+    return EntropyFit(
+        weights=weights,
+        dual=lam / scale,
+        max_imbalance=imbalance,
+        n_iter=n_iter,
+        converged=converged,
+    )
 
 
 def entropy_balance_groups(
@@ -152,7 +157,9 @@ def entropy_balance_groups(
     Returns the weight vector (treated weights 1 for the ATT) and ``{group: EntropyFit}``.
     """
     if moments not in (1, 2):
-        raise WeightingError(f"moments must be 1 (means) or 2 (means and variances), got {moments!r}.")
+        raise WeightingError(
+            f"moments must be 1 (means) or 2 (means and variances), got {moments!r}."
+        )
     a = np.asarray(treatment, dtype=int)
     g, squared = _constraint_columns(np.asarray(x, dtype=float), moments)
     all_names = list(names) if names else [str(j) for j in range(x.shape[1])]

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mirabal_stats._results import Provenance
-from mirabal_stats._results import make_provenance
+from mirabal_stats._results import Provenance, make_provenance
 from mirabal_stats.exceptions import (
     BalanceWarning,
     ESSWarning,
@@ -155,9 +154,7 @@ class PropensityWeights:
     ) -> None:
         self.estimand = check_estimand(estimand)
         if method not in METHODS:
-            raise SpecificationError(
-                f"method must be one of {', '.join(METHODS)}, got {method!r}."
-            )
+            raise SpecificationError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
         self.method = method
         if stabilize and self.estimand != "ATE":
             raise SpecificationError(
@@ -180,7 +177,9 @@ class PropensityWeights:
         if moments == 2 and method != "entropy":
             raise SpecificationError("moments=2 applies to method='entropy' only.")
         if not balance_threshold > 0:
-            raise SpecificationError(f"balance_threshold must be positive, got {balance_threshold!r}.")
+            raise SpecificationError(
+                f"balance_threshold must be positive, got {balance_threshold!r}."
+            )
         if vr_threshold is not None and not vr_threshold > 1:
             raise SpecificationError(f"vr_threshold must exceed 1 (e.g. 2), got {vr_threshold!r}.")
         self.stabilize = bool(stabilize)
@@ -225,7 +224,7 @@ class PropensityWeights:
         covariates: list | None = None,
         formula: str | None = None,
         warn: bool = True,
-    ) -> "PropensityWeightsResults":
+    ) -> PropensityWeightsResults:
         """Estimate the weights.
 
         Parameters
@@ -247,7 +246,9 @@ class PropensityWeights:
         """
         if formula is not None:
             if treatment is not None or covariates is not None:
-                raise SpecificationError("give either formula= or treatment= and covariates=, not both.")
+                raise SpecificationError(
+                    "give either formula= or treatment= and covariates=, not both."
+                )
             treatment, covariates = parse_formula(formula)
         if treatment is None or covariates is None:
             raise SpecificationError("fit() needs treatment= and covariates= (or formula=).")
@@ -264,33 +265,46 @@ class PropensityWeights:
         elif self.method == "cbps":
             from mirabal_stats.weighting.cbps import fit_cbps
 
-            logistic_fit = fit_cbps(design.model_matrix, a, design.model_names, estimand=self.estimand)
+            logistic_fit = fit_cbps(
+                design.model_matrix, a, design.model_names, estimand=self.estimand
+            )
             propensity = logistic_fit.propensity
         elif self.method == "gbm":
             from mirabal_stats.weighting._sklearn import fit_boosted
 
             scale = standardization_factor(
-                design.balance_matrix, a, binary=design.balance_binary,
+                design.balance_matrix,
+                a,
+                binary=design.balance_binary,
                 sd_denominator=DEFAULT_SD_DENOMINATOR[self.estimand],
             )
             boosted = fit_boosted(
-                design.model_matrix, a,
-                balance_x=design.balance_matrix, balance_scale=scale,
+                design.model_matrix,
+                a,
+                balance_x=design.balance_matrix,
+                balance_scale=scale,
                 weight_fn=lambda p: weights_from_propensity(
-                    p, a, estimand=self.estimand, stabilize=self.stabilize),
-                options=self.gbm_options, random_seed=self.random_seed,
+                    p, a, estimand=self.estimand, stabilize=self.stabilize
+                ),
+                options=self.gbm_options,
+                random_seed=self.random_seed,
             )
             propensity = boosted.propensity
             extra["gbm_n_trees"] = boosted.n_trees
             extra["gbm_options"] = boosted.options
         if propensity is not None:
             _check_overlap(propensity, a, treatment)
-            w = weights_from_propensity(propensity, a, estimand=self.estimand, stabilize=self.stabilize)
+            w = weights_from_propensity(
+                propensity, a, estimand=self.estimand, stabilize=self.stabilize
+            )
         else:
             from mirabal_stats.weighting.entropy import entropy_balance_groups
 
             w, fits = entropy_balance_groups(
-                design.model_matrix, a, estimand=self.estimand, moments=self.moments,
+                design.model_matrix,
+                a,
+                estimand=self.estimand,
+                moments=self.moments,
                 names=design.model_names,
             )
             extra["entropy_max_imbalance"] = max(f.max_imbalance for f in fits.values())
@@ -298,8 +312,12 @@ class PropensityWeights:
         trim_report = None
         if self.trim_quantile is not None or self.propensity_bounds is not None:
             w, trim_report = trim_weights(
-                w, a, propensity=propensity, quantile=self.trim_quantile,
-                propensity_bounds=self.propensity_bounds, estimand=self.estimand,
+                w,
+                a,
+                propensity=propensity,
+                quantile=self.trim_quantile,
+                propensity_bounds=self.propensity_bounds,
+                estimand=self.estimand,
             )
             for code, label in ((1, "treated"), (0, "comparison")):
                 if not np.any(w[a == code] > 0):
@@ -322,11 +340,17 @@ class PropensityWeights:
             trim_report=trim_report,
             extra=extra,
             data=data[[treatment, *covariates]].copy(),
-            person_ids=pd.Index(data["person"], name="person") if "person" in data.columns else None,
+            person_ids=pd.Index(data["person"], name="person")
+            if "person" in data.columns
+            else None,
             provenance=make_provenance(
                 random_seed=self.random_seed,
                 data=data[[treatment, *covariates]],
-                settings={**self.settings(), "treatment": treatment, "covariates": list(covariates)},
+                settings={
+                    **self.settings(),
+                    "treatment": treatment,
+                    "covariates": list(covariates),
+                },
             ),
         )
         if warn:
@@ -472,8 +496,11 @@ class PropensityWeightsResults:
         """
         denom = sd_denominator or DEFAULT_SD_DENOMINATOR[self.estimand]
         frame = balance_frame(
-            self.design.balance_matrix, self.treatment, self.weight_values,
-            names=self.design.balance_names, binary=self.design.balance_binary,
+            self.design.balance_matrix,
+            self.treatment,
+            self.weight_values,
+            names=self.design.balance_names,
+            binary=self.design.balance_binary,
             sd_denominator=denom,
         )
         return BalanceTable(
@@ -490,7 +517,8 @@ class PropensityWeightsResults:
         return pd.DataFrame(
             {
                 "treatment": np.array(self.treatment),
-                "propensity": np.nan if self.propensity_values is None
+                "propensity": np.nan
+                if self.propensity_values is None
                 else np.array(self.propensity_values),
                 "weights": np.array(self.weight_values),
             },
@@ -509,7 +537,8 @@ class PropensityWeightsResults:
         method = {
             "logistic": "a logistic propensity model",
             "gbm": f"gradient-boosted trees ({self.extra.get('gbm_n_trees')} trees, chosen for balance)",
-            "entropy": "entropy balancing" + (" of means and variances" if self.spec.moments == 2 else " of means"),
+            "entropy": "entropy balancing"
+            + (" of means and variances" if self.spec.moments == 2 else " of means"),
             "cbps": "a covariate-balancing propensity score (just-identified)",
         }[self.method]
         lines = [
@@ -525,7 +554,8 @@ class PropensityWeightsResults:
         if self.design.missing_report:
             lines.append(
                 "Missing covariate values were filled and flagged with indicators: "
-                + ", ".join(f"{k} ({v})" for k, v in self.design.missing_report.items()) + "."
+                + ", ".join(f"{k} ({v})" for k, v in self.design.missing_report.items())
+                + "."
             )
         lines.append(bal.summary())
         return "\n".join(lines)
@@ -542,10 +572,11 @@ class PropensityWeightsResults:
         return propensity_plot(self, ax=ax, bins=bins, weighted=weighted)
 
     # ------------------------------------------------------------------ refit (bootstrap)
-    def refit(self, data: pd.DataFrame) -> "PropensityWeightsResults":
+    def refit(self, data: pd.DataFrame) -> PropensityWeightsResults:
         """Fit the same specification to new data (bootstrap resamples), without warnings."""
-        return self.spec.fit(data, treatment=self.treatment_name, covariates=list(self.covariates),
-                             warn=False)
+        return self.spec.fit(
+            data, treatment=self.treatment_name, covariates=list(self.covariates), warn=False
+        )
 
     # ------------------------------------------------------------------ warnings
     def _warn(self) -> None:

@@ -70,7 +70,9 @@ def person_keyed_weights(weights, persons) -> pd.Series:
     return weights
 
 
-def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "the weights") -> np.ndarray:
+def weights_at_answers(
+    weights: pd.Series, person_at, wave_at, *, what: str = "the weights"
+) -> np.ndarray:
     """One weight per observed answer, looked up by person or by (person, wave).
 
     Parameters
@@ -114,12 +116,19 @@ def weights_at_answers(weights: pd.Series, person_at, wave_at, *, what: str = "t
         )
     values = weights.reindex(key).to_numpy(dtype=float)
     checks = (
-        (np.isnan(values), "have no value for",
-         "Give a weight to every person who answered." if where == "person"
-         else "Give a weight to every person at every wave they answered."),
-        (values <= 0, "are zero or negative for",
-         "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
-         "should not count."),
+        (
+            np.isnan(values),
+            "have no value for",
+            "Give a weight to every person who answered."
+            if where == "person"
+            else "Give a weight to every person at every wave they answered.",
+        ),
+        (
+            values <= 0,
+            "are zero or negative for",
+            "Weights must be positive; drop those persons with panel.subset(persons=...) if they "
+            "should not count.",
+        ),
     )
     for failing, problem, fix in checks:
         if failing.any():

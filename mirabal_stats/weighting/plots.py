@@ -88,8 +88,15 @@ def propensity_plot(results, *, ax=None, bins: int = 30, weighted: bool = False)
     ax = _new_axes(ax)
     edges = np.linspace(0.0, 1.0, bins + 1)
     for code, label, color in ((1, "intervention", "tab:blue"), (0, "comparison", "tab:orange")):
-        ax.hist(p[a == code], bins=edges, weights=w[a == code], density=True, alpha=0.5,
-                color=color, label=label)
+        ax.hist(
+            p[a == code],
+            bins=edges,
+            weights=w[a == code],
+            density=True,
+            alpha=0.5,
+            color=color,
+            label=label,
+        )
     ax.set_xlabel("propensity score")
     ax.set_ylabel("density" + (" (weighted)" if weighted else ""))
     ax.set_title("Propensity-score distributions by group")

@@ -122,7 +122,7 @@ def fit_logistic(
     current = loglik(beta)
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is returned)
         p = expit(design @ beta)
         grad = design.T @ (sw * (y - p))
         info = (design * (sw * p * (1 - p))[:, None]).T @ design

@@ -87,7 +87,9 @@ def weights_from_propensity(
     return w
 
 
-def weight_derivative(propensity: np.ndarray, treatment: np.ndarray, *, estimand: str) -> np.ndarray:
+def weight_derivative(
+    propensity: np.ndarray, treatment: np.ndarray, *, estimand: str
+) -> np.ndarray:
     """Derivative of each unit's weight with respect to its logit-propensity ``eta``.
 
     Used by the M-estimation variance (the weights are functions of the propensity coefficients).

@@ -16,19 +16,33 @@ def make_long(rng, *, n_per_group=12, n_waves=3, n_indicators=4, treated_post=Tr
             if group == "programme" and t > 1 and not treated_post:
                 continue
             for k in range(n_indicators):
-                rows.append({"person": p, "wave": t, "indicator": f"ind{k}", "group": group,
-                             "response": float(rng.random() < 0.3 + 0.1 * k), "age": 30 + p % 7})
+                rows.append(
+                    {
+                        "person": p,
+                        "wave": t,
+                        "indicator": f"ind{k}",
+                        "group": group,
+                        "response": float(rng.random() < 0.3 + 0.1 * k),
+                        "age": 30 + p % 7,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def make_panel(long, **kwargs):
     inds = sorted(long["indicator"].unique())
     return IndicatorPanel.from_long(
-        long, person="person", wave="wave", indicator="indicator", response="response",
-        group="group", treated="programme",
+        long,
+        person="person",
+        wave="wave",
+        indicator="indicator",
+        response="response",
+        group="group",
+        treated="programme",
         measure={k: ("m1" if i % 2 == 0 else "m2") for i, k in enumerate(inds)},
         beneficial={k: ("increase" if i == 0 else "decrease") for i, k in enumerate(inds)},
-        covariates=["age"], **kwargs,
+        covariates=["age"],
+        **kwargs,
     )
 
 

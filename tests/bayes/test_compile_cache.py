@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from mirabal_stats.bayes import IndicatorModel
-from mirabal_stats.bayes import sampling
+from mirabal_stats.bayes import IndicatorModel, sampling
 from mirabal_stats.bayes.indicator_model import DEFAULT_INDICATOR_PRIORS
 from mirabal_stats.exceptions import SamplingWarning, SpecificationError
 
@@ -46,8 +45,10 @@ def test_same_design_on_new_data_shares_the_key(default_key):
     assert any(n.startswith("logit_cells_y_") for n in names)
     assert any(n.startswith("indicator_X_change_") for n in names)
     # the data really differ between the two models, so a reuse must swap them
-    first = {v.name.rsplit("_", 1)[0]: v.get_value() for v in sampling.model_fingerprint(
-        IndicatorModel(_panel(1), covariates=["age"]).model)[1]}
+    first = {
+        v.name.rsplit("_", 1)[0]: v.get_value()
+        for v in sampling.model_fingerprint(IndicatorModel(_panel(1), covariates=["age"]).model)[1]
+    }
     second = {v.name.rsplit("_", 1)[0]: v.get_value() for v in shared}
     assert not np.array_equal(first["logit_cells_y"], second["logit_cells_y"])
     assert not np.array_equal(first["indicator_X_change"], second["indicator_X_change"])
@@ -71,8 +72,15 @@ def test_prior_equal_to_the_default_shares_the_key(default_key):
         {"panel": {"n_indicators": 3}},
         {"panel": {"n_per_group": 13}},
     ],
-    ids=["person_sd_prior", "effect_prior", "attrition", "covariates", "centred", "indicators",
-         "persons"],
+    ids=[
+        "person_sd_prior",
+        "effect_prior",
+        "attrition",
+        "covariates",
+        "centred",
+        "indicators",
+        "persons",
+    ],
 )
 def test_structural_differences_change_the_key(default_key, change):
     change = dict(change)

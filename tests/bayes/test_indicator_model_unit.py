@@ -28,10 +28,22 @@ def test_loglik_matches_independent_numpy(small_panel, rng, centred_effects):
     assert ("effect_raw" in model.model.named_vars) is not centred_effects
     at = _random_point(model, rng)
     m = model.model
-    fn = m.compile_fn(m.replace_rvs_by_values(
-        [m["intercept"], m["wave_measure"], m["wave_sd"], m["wave_raw"], m["group_diff"],
-         m["effect"], m["severity"], m["covariate_change"]] + [p for p in m.potentials]),
-        inputs=m.value_vars, on_unused_input="ignore",
+    fn = m.compile_fn(
+        m.replace_rvs_by_values(
+            [
+                m["intercept"],
+                m["wave_measure"],
+                m["wave_sd"],
+                m["wave_raw"],
+                m["group_diff"],
+                m["effect"],
+                m["severity"],
+                m["covariate_change"],
+            ]
+            + [p for p in m.potentials]
+        ),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
     )
     a, W, tau_w, eps, c, d, u, gamma, loglik = fn(at)
     long = small_panel.to_long(include_missing=False)
@@ -47,9 +59,18 @@ def test_loglik_matches_independent_numpy(small_panel, rng, centred_effects):
     age = base.loc[list(small_panel.persons), "age"].to_numpy(float)
     age_std = (age - age.mean()) / age.std()
     # wave effect: zero at baseline, b_k * (W[m, t] + tau_w * eps[k, t]) otherwise
-    wave = np.where(t > 0, benefit * (W[measure, np.maximum(t - 1, 0)] + tau_w * eps[k, np.maximum(t - 1, 0)]), 0.0)
-    eta = (a[k] + wave + c[k] * g + d[k] * g * post
-           - benefit * (u[person] - post * gamma[0] * age_std[person]))
+    wave = np.where(
+        t > 0,
+        benefit * (W[measure, np.maximum(t - 1, 0)] + tau_w * eps[k, np.maximum(t - 1, 0)]),
+        0.0,
+    )
+    eta = (
+        a[k]
+        + wave
+        + c[k] * g
+        + d[k] * g * post
+        - benefit * (u[person] - post * gamma[0] * age_std[person])
+    )
     expected = stats.bernoulli.logpmf(long["response"].to_numpy(), expit(eta)).sum()
     assert float(loglik) == pytest.approx(expected, rel=1e-8)
 
@@ -73,12 +94,16 @@ def test_gradient_matches_finite_differences(small_panel, rng):
 
 
 def test_print_shows_likelihood_priors_and_counts(small_panel):
-    text = str(IndicatorModel(small_panel, attrition="shared", priors={"person_sd": ("halfnormal", 1)}))
+    text = str(
+        IndicatorModel(small_panel, attrition="shared", priors={"person_sd": ("halfnormal", 1)})
+    )
     assert "Bernoulli(logit^-1(a_k + w[k,t] + c_k g_i + d_k g_i post_t" in text
     assert "shared-parameter selection model" in text
     assert "person_sd            ~ HalfNormal(1)" in text
     n_obs = small_panel.n_observed
-    assert f"data: {n_obs} observed answers, 24 persons (programme: 12, control: 12), 3 waves" in text
+    assert (
+        f"data: {n_obs} observed answers, 24 persons (programme: 12, control: 12), 3 waves" in text
+    )
     assert "selection            ~ Normal(0, 1)" in text
 
 
@@ -101,7 +126,9 @@ def test_invariant_indicator_is_reported_then_dropped_if_allowed(rng):
 
 def test_group_without_post_answers_is_rejected(rng):
     panel = make_panel(make_long(rng, treated_post=False))
-    with pytest.raises(SpecificationError, match="Group 'programme' has no answers after the baseline wave"):
+    with pytest.raises(
+        SpecificationError, match="Group 'programme' has no answers after the baseline wave"
+    ):
         IndicatorModel(panel)
 
 
@@ -110,7 +137,9 @@ def test_option_errors(small_panel):
         IndicatorModel(small_panel, attrition="mnar")
     with pytest.raises(SpecificationError, match=r"covariates \['income'\] are not covariates"):
         IndicatorModel(small_panel, covariates=["income"])
-    with pytest.raises(SpecificationError, match="weights has 3 values but the panel has 24 persons"):
+    with pytest.raises(
+        SpecificationError, match="weights has 3 values but the panel has 24 persons"
+    ):
         IndicatorModel(small_panel, weights=np.ones(3))
     with pytest.raises(SpecificationError, match="Unknown prior role 'sigma'"):
         IndicatorModel(small_panel, priors={"sigma": ("halfnormal", 1)})
@@ -125,10 +154,14 @@ def test_weights_enter_as_pseudo_likelihood(small_panel, rng):
     at = _random_point(plain, rng)
     f_plain = plain.model.compile_fn(
         plain.model.replace_rvs_by_values(plain.model.potentials)[0],
-        inputs=plain.model.value_vars, on_unused_input="ignore")
+        inputs=plain.model.value_vars,
+        on_unused_input="ignore",
+    )
     f_equal = equal.model.compile_fn(
         equal.model.replace_rvs_by_values(equal.model.potentials)[0],
-        inputs=equal.model.value_vars, on_unused_input="ignore")
+        inputs=equal.model.value_vars,
+        on_unused_input="ignore",
+    )
     assert float(f_equal(at)) == pytest.approx(float(f_plain(at)), rel=1e-10)
 
 
@@ -149,14 +182,23 @@ def test_severity_prior_is_zero_sum_normal_centred_on_covariates(small_panel, rn
     d = model.design
     for label, index in (("treated", d.treated_index), ("comparison", d.comparison_index)):
         rv = m[f"severity_{label}"]
-        fn = m.compile_fn([m.logp(vars=[rv], sum=True), m.replace_rvs_by_values([rv, m["covariate_severity"], m["person_sd"]])[0],
-                           m.replace_rvs_by_values([m["covariate_severity"]])[0], m.replace_rvs_by_values([m["person_sd"]])[0]],
-                          inputs=m.value_vars, on_unused_input="ignore")
+        fn = m.compile_fn(
+            [
+                m.logp(vars=[rv], sum=True),
+                m.replace_rvs_by_values([rv, m["covariate_severity"], m["person_sd"]])[0],
+                m.replace_rvs_by_values([m["covariate_severity"]])[0],
+                m.replace_rvs_by_values([m["person_sd"]])[0],
+            ],
+            inputs=m.value_vars,
+            on_unused_input="ignore",
+        )
         logp, u, lam, sigma = fn(at)
         assert abs(u.sum()) < 1e-10
         resid = u - d.X_level[index] @ lam
         k = len(index) - 1
-        expected = -k * np.log(sigma) - 0.5 * k * np.log(2 * np.pi) - (resid**2).sum() / (2 * sigma**2)
+        expected = (
+            -k * np.log(sigma) - 0.5 * k * np.log(2 * np.pi) - (resid**2).sum() / (2 * sigma**2)
+        )
         assert float(logp) == pytest.approx(expected, rel=1e-10)
 
 
@@ -167,27 +209,46 @@ def test_shared_model_programme_response_enters_answers_and_dropout(small_panel,
     model = IndicatorModel(small_panel, attrition="shared")
     m = model.model
     at = _random_point(model, rng)
-    names = ["cell_logit", "severity", "programme_response", "response_wave", "response_group",
-             "selection", "selection_response"]
-    fn = m.compile_fn(m.replace_rvs_by_values([m[n] for n in names] + list(m.potentials)),
-                      inputs=m.value_vars, on_unused_input="ignore")
+    names = [
+        "cell_logit",
+        "severity",
+        "programme_response",
+        "response_wave",
+        "response_group",
+        "selection",
+        "selection_response",
+    ]
+    fn = m.compile_fn(
+        m.replace_rvs_by_values([m[n] for n in names] + list(m.potentials)),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
+    )
     F, u, v, r, r_g, lam, lam_v, loglik, resp_loglik = fn(at)
     d, arr = model.design, model.design.arrays
     assert np.all(v[d.comparison_index] == 0) and abs(v[d.treated_index].sum()) < 1e-10
     b = arr.benefit_sign.astype(float)[arr.indicator]
-    eta = (F[arr.indicator, arr.wave, arr.group] - b * u[arr.person]
-           + b * v[arr.person] * arr.post * arr.group)
-    assert float(loglik) == pytest.approx(stats.bernoulli.logpmf(arr.response, expit(eta)).sum(), rel=1e-10)
+    eta = (
+        F[arr.indicator, arr.wave, arr.group]
+        - b * u[arr.person]
+        + b * v[arr.person] * arr.post * arr.group
+    )
+    assert float(loglik) == pytest.approx(
+        stats.bernoulli.logpmf(arr.response, expit(eta)).sum(), rel=1e-10
+    )
     p = d.response_at_risk
     eta_r = r[d.response_wave] + r_g * arr.person_group[p] + lam * u[p] + lam_v * v[p]
-    assert float(resp_loglik) == pytest.approx(stats.bernoulli.logpmf(d.response_y, expit(eta_r)).sum(), rel=1e-10)
+    assert float(resp_loglik) == pytest.approx(
+        stats.bernoulli.logpmf(d.response_y, expit(eta_r)).sum(), rel=1e-10
+    )
 
 
 def test_prior_predictive_prevalence_spreads_over_draws(small_panel):
     """The prior quantiles are over prior draws (a 4-indicator average prevalence varies widely
     from draw to draw), not over persons of one draw: a regression test for an indexing bug
     that gave 50-52% for every wave."""
-    table = IndicatorModel(small_panel, attrition="shared").prior_predictive(draws=200, random_seed=1)
+    table = IndicatorModel(small_panel, attrition="shared").prior_predictive(
+        draws=200, random_seed=1
+    )
     prev = table[table.index.str.startswith("% yes")]
     assert len(prev) == 2 * 3
     assert (prev["q95"] - prev["q05"] > 30).all(), prev
@@ -203,15 +264,31 @@ def test_effect_by_wave_enters_the_cell_table(small_panel, rng):
     model = IndicatorModel(small_panel, effect_by_wave=True)
     assert "effect by wave" in str(model) and "effect_wave_sd" in str(model)
     m = model.model
-    names = ["cell_logit", "intercept", "wave_measure", "wave_sd", "wave_raw", "group_diff",
-             "effect_beneficial", "effect_wave_sd", "effect_wave_raw", "effect", "effect_wave"]
-    fn = m.compile_fn(m.replace_rvs_by_values([m[n] for n in names]), inputs=m.value_vars,
-                      on_unused_input="ignore")
+    names = [
+        "cell_logit",
+        "intercept",
+        "wave_measure",
+        "wave_sd",
+        "wave_raw",
+        "group_diff",
+        "effect_beneficial",
+        "effect_wave_sd",
+        "effect_wave_raw",
+        "effect",
+        "effect_wave",
+    ]
+    fn = m.compile_fn(
+        m.replace_rvs_by_values([m[n] for n in names]),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
+    )
     F, a, W, tau_w, eps, c, delta, tau_t, omega, effect, by_wave = fn(_random_point(model, rng))
     arr = model.design.arrays
     b, im = arr.benefit_sign.astype(float), arr.indicator_measure
     np.testing.assert_allclose(omega.sum(axis=1), 0.0, atol=1e-12)
-    np.testing.assert_allclose(by_wave, b[:, None] * (delta[:, None] + tau_t * omega[im]), rtol=1e-12)
+    np.testing.assert_allclose(
+        by_wave, b[:, None] * (delta[:, None] + tau_t * omega[im]), rtol=1e-12
+    )
     np.testing.assert_allclose(by_wave.mean(axis=1), effect, rtol=1e-10, atol=1e-12)
     wave = np.zeros((arr.n_indicators, arr.n_waves))
     wave[:, 1:] = b[:, None] * (W[im] + tau_w * eps)
@@ -222,8 +299,10 @@ def test_effect_by_wave_enters_the_cell_table(small_panel, rng):
 
 def test_effect_by_wave_needs_two_post_waves(rng):
     panel = make_panel(make_long(rng, n_waves=2))
-    with pytest.raises(SpecificationError, match="effect_by_wave=True needs at least two post-baseline waves; "
-                                                 "this panel has 1"):
+    with pytest.raises(
+        SpecificationError,
+        match="effect_by_wave=True needs at least two post-baseline waves; this panel has 1",
+    ):
         IndicatorModel(panel, effect_by_wave=True)
 
 
@@ -249,7 +328,9 @@ def test_pp_effects_by_wave_average_to_the_overall_pp(small_panel, rng):
     bigger = constant.copy()
     bigger[:, :, 0] += 1.0
     shifted = att_pp_draws(F, off, bigger, design, by_wave=True)
-    assert np.all(shifted[:, :, 0] > per_wave[:, :, 0]) and np.allclose(shifted[:, :, 1], per_wave[:, :, 1])
+    assert np.all(shifted[:, :, 0] > per_wave[:, :, 0]) and np.allclose(
+        shifted[:, :, 1], per_wave[:, :, 1]
+    )
 
 
 def test_measures_are_pooled_only_from_three(small_panel):
@@ -259,8 +340,11 @@ def test_measures_are_pooled_only_from_three(small_panel):
     assert not default.pool_measures and "effect_measure_sd" not in default.model.named_vars
     assert "not pooled: 2 measure(s)" in str(default)
     m = default.model
-    fn = m.compile_fn(m.replace_rvs_by_values([m["effect_measure_mean"], m["effect_overall_mean"]]),
-                      inputs=m.value_vars, on_unused_input="ignore")
+    fn = m.compile_fn(
+        m.replace_rvs_by_values([m["effect_measure_mean"], m["effect_overall_mean"]]),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
+    )
     mu_m, mu = fn(_random_point(default, np.random.default_rng(3)))
     assert float(mu) == pytest.approx(float(np.mean(mu_m)), rel=1e-12)
     forced = IndicatorModel(small_panel, pool_measures=True)

@@ -29,7 +29,7 @@ def _numpy_logp(vec, model, data, priors):
     X = np.column_stack([np.ones(len(data)), data["x"], data["trt"], data["x"] * data["trt"]])
     beta = vec[: len(terms)]
     log_sd = vec[len(terms)]
-    z = vec[len(terms) + 1:]
+    z = vec[len(terms) + 1 :]
     sd = np.exp(log_sd)
     lp = sum(stats.norm.logpdf(beta[i], 0, priors[i]) for i in range(len(terms)))
     lp += stats.expon.logpdf(sd, scale=1 / 0.1) + log_sd  # + log-Jacobian of sd = exp(log_sd)
@@ -41,8 +41,12 @@ def _numpy_logp(vec, model, data, priors):
 
 
 def test_logp_and_gradient_match_scipy(small_data, rng):
-    priors = {"intercept": ("normal", 0, 10), "fixed": ("normal", 0, 3), "x:trt": ("normal", 0, 1),
-              "sd": ("exponential", 0.1)}
+    priors = {
+        "intercept": ("normal", 0, 10),
+        "fixed": ("normal", 0, 3),
+        "x:trt": ("normal", 0, 1),
+        "sd": ("exponential", 0.1),
+    }
     model = BinaryMixedModel("y ~ x * trt + (1 | clinic)", small_data, priors=priors)
     assert model.terms == ["Intercept", "x", "trt", "x:trt"]
     scales = [10, 3, 3, 1]
@@ -68,8 +72,9 @@ def test_logp_and_gradient_match_scipy(small_data, rng):
 
 
 def test_print_shows_likelihood_priors_and_counts():
-    model = BinaryMixedModel("y ~ trt * time + (1 | patient)", load_toenail(),
-                             priors={"sd": ("exponential", 0.1)})
+    model = BinaryMixedModel(
+        "y ~ trt * time + (1 | patient)", load_toenail(), priors={"sd": ("exponential", 0.1)}
+    )
     text = str(model)
     assert "Bernoulli" in text
     assert "1908 observations, 294 levels of patient" in text
@@ -80,7 +85,9 @@ def test_print_shows_likelihood_priors_and_counts():
 
 
 def test_missing_column_is_named(small_data):
-    with pytest.raises(SpecificationError, match=r"names column\(s\) \['dose'\] that are not in data"):
+    with pytest.raises(
+        SpecificationError, match=r"names column\(s\) \['dose'\] that are not in data"
+    ):
         BinaryMixedModel("y ~ x + dose + (1 | clinic)", small_data)
     with pytest.raises(SpecificationError, match=r"\['ward'\]"):
         BinaryMixedModel("y ~ x + (1 | ward)", small_data)
@@ -136,9 +143,21 @@ def test_random_slopes_likelihood_matches_scipy(small_data, rng):
     assert "z' b[clinic]" in text and "LKJ(2)" in text and "sd(x|clinic)" in text
     m = model.model
     point = {k: rng.normal(scale=0.5, size=np.shape(v)) for k, v in m.initial_point().items()}
-    fn = m.compile_fn(m.replace_rvs_by_values([m["beta"], m["b"], m["z"], m["random_cov"],
-                                               m["sd_random"], m["corr_random"], m.potentials[0]]),
-                      inputs=m.value_vars, on_unused_input="ignore")
+    fn = m.compile_fn(
+        m.replace_rvs_by_values(
+            [
+                m["beta"],
+                m["b"],
+                m["z"],
+                m["random_cov"],
+                m["sd_random"],
+                m["corr_random"],
+                m.potentials[0],
+            ]
+        ),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
+    )
     beta, b, z, chol_packed, sds, corr, loglik = fn(point)
     codes = pd.factorize(small_data["clinic"], sort=True)[0]
     X = np.column_stack([np.ones(len(small_data)), small_data["x"], small_data["trt"]])
@@ -154,7 +173,9 @@ def test_random_slopes_likelihood_matches_scipy(small_data, rng):
 
 
 def test_lkj_prior_is_checked(small_data):
-    with pytest.raises(SpecificationError, match="'lkj_eta' is a correlation matrix, so it needs a lkj prior"):
+    with pytest.raises(
+        SpecificationError, match="'lkj_eta' is a correlation matrix, so it needs a lkj prior"
+    ):
         BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("halfnormal", 1)})
     model = BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("lkj", 1.0)})
     assert "LKJ(1)" in str(model)

@@ -9,7 +9,14 @@ from mirabal_stats.bayes.indicator_design import build_design
 from mirabal_stats.bayes.parametrisation import effect_informativeness
 from mirabal_stats.datasets import simulate_mirabal
 
-INDICATORS = ["negotiates", "considerate", "shouts_swears", "puts_down", "justifies_abuse", "blames_her"]
+INDICATORS = [
+    "negotiates",
+    "considerate",
+    "shouts_swears",
+    "puts_down",
+    "justifies_abuse",
+    "blames_her",
+]
 
 
 def test_crude_scales_match_a_direct_computation(small_panel):
@@ -28,7 +35,7 @@ def test_crude_scales_match_a_direct_computation(small_panel):
     measure = pd.Series(small_panel.indicator_measures).reindex(did.index)
     dev = beneficial - beneficial.groupby(measure).transform("mean")
     dof = len(beneficial) - measure.nunique()
-    tau2 = max(float((dev ** 2).sum()) / dof - float(var.mean()), 0.0)
+    tau2 = max(float((dev**2).sum()) / dof - float(var.mean()), 0.0)
     got = effect_informativeness(design)
     assert got.median_se == pytest.approx(float(np.sqrt(var.median())), rel=1e-12)
     assert got.tau == pytest.approx(np.sqrt(tau2), rel=1e-12, abs=1e-12)

@@ -76,30 +76,40 @@ def test_pymc_binomial_minus_constant_equals_bernoulli_model():
     k = cells.keys
     with pm.Model() as binomial:
         b = pm.Normal("b", 0, 1, shape=4)
-        pm.Binomial("s", n=cells.n_trials, logit_p=predictor(b, k["wave"], k["group"], k["age"]),
-                    observed=cells.n_success)
+        pm.Binomial(
+            "s",
+            n=cells.n_trials,
+            logit_p=predictor(b, k["wave"], k["group"], k["age"]),
+            observed=cells.n_success,
+        )
     with pm.Model() as potential:
         b = pm.Normal("b", 0, 1, shape=4)
         eta = predictor(b, k["wave"], k["group"], k["age"])
-        pm.Potential("loglik", binomial_logit_loglik(eta, n_trials=cells.n_trials,
-                                                     n_success=cells.n_success))
+        pm.Potential(
+            "loglik", binomial_logit_loglik(eta, n_trials=cells.n_trials, n_success=cells.n_success)
+        )
     f_full, f_bin, f_pot = (m.compile_logp() for m in (full, binomial, potential))
     g_full, g_bin = (m.compile_dlogp() for m in (full, binomial))
     for _ in range(3):
         point = {"b": rng.normal(0, 1, 4)}
-        np.testing.assert_allclose(f_bin(point) - cells.log_binomial_coefficient, f_full(point),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            f_bin(point) - cells.log_binomial_coefficient, f_full(point), rtol=1e-10
+        )
         np.testing.assert_allclose(f_pot(point), f_full(point), rtol=1e-10)
         np.testing.assert_allclose(g_bin(point), g_full(point), rtol=1e-10)
 
 
 def test_rejects_non_binary_response():
-    with pytest.raises(ValueError, match=r"response must be 0/1 without missing values, but 1 entries"):
+    with pytest.raises(
+        ValueError, match=r"response must be 0/1 without missing values, but 1 entries"
+    ):
         compress_binary(np.array([0, 1, 2]), keys={"wave": np.array([0, 1, 2])})
 
 
 def test_rejects_key_of_wrong_length():
-    with pytest.raises(ValueError, match="key 'wave' has shape \\(2,\\) but response has shape \\(3,\\)"):
+    with pytest.raises(
+        ValueError, match="key 'wave' has shape \\(2,\\) but response has shape \\(3,\\)"
+    ):
         compress_binary(np.array([0, 1, 1]), keys={"wave": np.array([0, 1])})
 
 

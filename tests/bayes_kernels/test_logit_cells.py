@@ -48,9 +48,7 @@ def case():
     rng = np.random.default_rng(20240607)
     data = _data(rng)
     reference = _compile(data, "pytensor", "FAST_RUN")
-    points = [
-        (rng.normal(0, scale, 60), rng.normal(0, scale, 80)) for scale in (0.5, 2.0, 8.0)
-    ]
+    points = [(rng.normal(0, scale, 60), rng.normal(0, scale, 80)) for scale in (0.5, 2.0, 8.0)]
     return data, reference, points
 
 
@@ -76,7 +74,9 @@ def test_value_matches_numpy_reference_at_extreme_log_odds():
     # Gradient from its definition, sum of (y - sigmoid(eta)) per cell / per person.
     eta = F[data["cell"]] + data["sign"] * offset[data["person"]]
     r = data["y"] - 0.5 * (1 + np.tanh(eta / 2))
-    np.testing.assert_allclose(dF, np.bincount(data["cell"], r, minlength=10), rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(
+        dF, np.bincount(data["cell"], r, minlength=10), rtol=RTOL, atol=1e-12
+    )
     np.testing.assert_allclose(
         doff, np.bincount(data["person"], data["sign"] * r, minlength=20), rtol=RTOL, atol=1e-12
     )
@@ -115,9 +115,7 @@ def test_pymc_model_logp_and_dlogp_match_plain_graph():
             u = pm.Normal("u", 0, sigma, shape=50)
             pm.Potential("loglik", logit_cells_loglik(a, u, implementation=implementation, **data))
         models[implementation] = model
-    fns = {
-        k: (m.compile_logp(), m.compile_dlogp()) for k, m in models.items()
-    }
+    fns = {k: (m.compile_logp(), m.compile_dlogp()) for k, m in models.items()}
     for _ in range(3):
         point = {
             "a": rng.normal(0, 2, 24),
@@ -134,16 +132,24 @@ def test_unknown_implementation_is_rejected():
     import pytensor.tensor as pt
 
     with pytest.raises(ValueError, match="implementation must be 'auto', 'numba' or 'pytensor'"):
-        logit_cells_loglik(pt.dvector(), pt.dvector(), cell=[0], person=[0], sign=1, y=[1],
-                           implementation="jax")
+        logit_cells_loglik(
+            pt.dvector(), pt.dvector(), cell=[0], person=[0], sign=1, y=[1], implementation="jax"
+        )
 
 
 def test_non_binary_response_is_rejected():
     import pytensor.tensor as pt
 
     with pytest.raises(ValueError, match=r"y must hold only \(0, 1\).*1 entries do not"):
-        logit_cells_loglik(pt.dvector(), pt.dvector(), cell=[0, 1], person=[0, 1], sign=1,
-                           y=[1, 2], implementation="numba")
+        logit_cells_loglik(
+            pt.dvector(),
+            pt.dvector(),
+            cell=[0, 1],
+            person=[0, 1],
+            sign=1,
+            y=[1, 2],
+            implementation="numba",
+        )
 
 
 def test_too_short_F_is_rejected_statically_and_at_run_time():
@@ -187,8 +193,10 @@ def test_nutpie_compiles_and_samples_with_the_op():
         a = pm.Normal("a", 0, 1.5, shape=n_cells)
         sigma = pm.HalfNormal("sigma", 1.0)
         u = pm.Normal("u", 0, sigma, shape=n_persons)
-        pm.Potential("loglik", logit_cells_loglik(a, u, cell=cell, person=person, sign=1, y=y,
-                                                  implementation="numba"))
+        pm.Potential(
+            "loglik",
+            logit_cells_loglik(a, u, cell=cell, person=person, sign=1, y=y, implementation="numba"),
+        )
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Numba will use object mode")
         compiled = nutpie.compile_pymc_model(model)

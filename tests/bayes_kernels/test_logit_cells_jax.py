@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("jax")
 pytest.importorskip("numpyro")
 
-from mirabal_stats.bayes.likelihood import logit_cells_loglik, logit_cells_loglik_numpy  # noqa: E402
+from mirabal_stats.bayes.likelihood import logit_cells_loglik, logit_cells_loglik_numpy
 
 RTOL = 1e-8
 
@@ -96,8 +96,11 @@ def test_pymc_jax_bridge_logp_and_jax_grad_match_c_backend():
     potential = jax.jit(jax.value_and_grad(get_jaxified_logp(model, negative_logp=False)))
     logp, dlogp = model.compile_logp(), model.compile_dlogp()
     for _ in range(3):
-        point = {"a": rng.normal(0, 2, 24), "sigma_log__": np.array(rng.normal()),
-                 "u": rng.normal(0, 2, 55)}
+        point = {
+            "a": rng.normal(0, 2, 24),
+            "sigma_log__": np.array(rng.normal()),
+            "u": rng.normal(0, 2, 55),
+        }
         value, grad = potential([point[v.name] for v in model.value_vars])
         flat_grad = np.concatenate([np.ravel(g) for g in grad])
         np.testing.assert_allclose(-float(value), logp(point), rtol=RTOL)
@@ -116,8 +119,9 @@ def test_jax_kernel_function_matches_numpy_under_jit():
     data = _data(rng, n_obs=700, n_cells=15, n_persons=9)
     prepared = prepare_cells(**data)
     fn = jax.jit(logit_cells_value_and_grad_jax)
-    grad_fn = jax.jit(jax.grad(lambda F, o, *d: logit_cells_value_and_grad_jax(F, o, *d)[0],
-                               argnums=(0, 1)))
+    grad_fn = jax.jit(
+        jax.grad(lambda F, o, *d: logit_cells_value_and_grad_jax(F, o, *d)[0], argnums=(0, 1))
+    )
     args = [jnp.asarray(prepared[k]) for k in ("cell", "ptr", "sign", "y")]
     for Fv, ov in _points(rng, 15, 20):
         want = _numpy_value_and_grad(Fv, ov, data)
@@ -134,7 +138,9 @@ def test_too_short_offset_is_rejected_when_traced():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipping Assert", category=UserWarning)
         fn = pytensor.function([F, offset], logit_cells_loglik(F, offset, **data), mode="JAX")
-    with pytest.raises(ValueError, match="offset has 3 entries but the answers reference 5 persons"):
+    with pytest.raises(
+        ValueError, match="offset has 3 entries but the answers reference 5 persons"
+    ):
         fn(np.zeros(2), np.zeros(3))
 
 

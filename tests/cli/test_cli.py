@@ -32,8 +32,10 @@ def test_debug_shows_traceback(capsys, tmp_path):
 
 def test_invalid_key_names_key_and_fix(capsys, tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text('seed = 1\n[data]\nsurvey = "s.csv"\n[design]\ntreated = 1\n'
-                    'baseline_wave = 1\n[bayes]\ndraw = 5\n')
+    path.write_text(
+        'seed = 1\n[data]\nsurvey = "s.csv"\n[design]\ntreated = 1\n'
+        "baseline_wave = 1\n[bayes]\ndraw = 5\n"
+    )
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 2
     assert "Unknown config key [bayes] draw" in err and "Did you mean 'draws'" in err
@@ -41,8 +43,9 @@ def test_invalid_key_names_key_and_fix(capsys, tmp_path):
 
 def test_missing_data_file_names_the_key(capsys, tmp_path):
     path = tmp_path / "eval.toml"
-    path.write_text('seed = 1\n[data]\nsurvey = "nothere.csv"\n[design]\ntreated = 1\n'
-                    'baseline_wave = 1\n')
+    path.write_text(
+        'seed = 1\n[data]\nsurvey = "nothere.csv"\n[design]\ntreated = 1\nbaseline_wave = 1\n'
+    )
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 2
     assert "[data] survey names" in err and "nothere.csv" in err
@@ -51,9 +54,11 @@ def test_missing_data_file_names_the_key(capsys, tmp_path):
 def test_bad_survey_data_is_exit_2(capsys, tmp_path):
     (tmp_path / "s.csv").write_text("id,wave,arm,hit\n1,1,a,yes\n2,1,b,maybe\n")
     path = tmp_path / "eval.toml"
-    path.write_text('seed = 1\n[data]\nsurvey = "s.csv"\n[columns]\nperson = "id"\n'
-                    'group = "arm"\n[design]\ntreated = "a"\nbaseline_wave = 1\n'
-                    '[measures]\nharm = ["hit"]\n')
+    path.write_text(
+        'seed = 1\n[data]\nsurvey = "s.csv"\n[columns]\nperson = "id"\n'
+        'group = "arm"\n[design]\ntreated = "a"\nbaseline_wave = 1\n'
+        '[measures]\nharm = ["hit"]\n'
+    )
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 2
     assert "maybe" in err
@@ -106,8 +111,12 @@ def test_reproduce_unknown_name(capsys):
 
 def _fake(passed: bool) -> Reproduction:
     reproduced = 1.0 if passed else 2.0
-    return Reproduction(name="fake", title="Fake study", source="Author (2000)",
-                        checks=(Check("hazard ratio", 1.0, reproduced, 0.1, "rounding"),))
+    return Reproduction(
+        name="fake",
+        title="Fake study",
+        source="Author (2000)",
+        checks=(Check("hazard ratio", 1.0, reproduced, 0.1, "rounding"),),
+    )
 
 
 @pytest.mark.parametrize(("passed", "expected"), [(True, 0), (False, 1)])

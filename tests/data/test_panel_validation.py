@@ -13,7 +13,20 @@ def long_frame(**overrides):
             "pid": [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3],
             "wave": [1, 1, 2, 2] * 3,
             "item": ["slapped", "negotiates"] * 6,
-            "answer": ["yes", "no", "no", "yes", "yes", "no", "yes", "no", "no", "yes", "no", "yes"],
+            "answer": [
+                "yes",
+                "no",
+                "no",
+                "yes",
+                "yes",
+                "no",
+                "yes",
+                "no",
+                "no",
+                "yes",
+                "no",
+                "yes",
+            ],
             "arm": ["programme"] * 8 + ["comparison"] * 4,
             "domain": ["safety", "communication"] * 6,
             "age": [30] * 4 + [40] * 4 + [50] * 4,
@@ -26,8 +39,14 @@ def long_frame(**overrides):
 
 def build(frame, **kwargs):
     options = dict(
-        person="pid", wave="wave", indicator="item", response="answer", group="arm",
-        treated="programme", measure="domain", covariates=["age"],
+        person="pid",
+        wave="wave",
+        indicator="item",
+        response="answer",
+        group="arm",
+        treated="programme",
+        measure="domain",
+        covariates=["age"],
     )
     options.update(kwargs)
     return IndicatorPanel.from_long(frame, **options)
@@ -45,14 +64,18 @@ def test_missing_column_is_named():
 
 def test_duplicated_cell_names_the_cell():
     frame = pd.concat([long_frame(), long_frame().iloc[[0]]], ignore_index=True)
-    with pytest.raises(PanelValidationError, match=r"2 rows duplicate.*pid=1, wave=1, item='slapped'"):
+    with pytest.raises(
+        PanelValidationError, match=r"2 rows duplicate.*pid=1, wave=1, item='slapped'"
+    ):
         build(frame)
 
 
 def test_person_in_both_groups():
     frame = long_frame()
     frame.loc[3, "arm"] = "comparison"
-    with pytest.raises(PanelValidationError, match=r"1 person\(s\) appear in both groups.*person 1"):
+    with pytest.raises(
+        PanelValidationError, match=r"1 person\(s\) appear in both groups.*person 1"
+    ):
         build(frame)
 
 
@@ -87,14 +110,18 @@ def test_indicator_in_two_measures():
 def test_covariate_varying_within_person():
     frame = long_frame()
     frame.loc[1, "age"] = 31
-    with pytest.raises(PanelValidationError, match=r"covariate 'age' varies within person.*person 1"):
+    with pytest.raises(
+        PanelValidationError, match=r"covariate 'age' varies within person.*person 1"
+    ):
         build(frame)
 
 
 def test_bad_response_values_are_counted():
     frame = long_frame()
     frame.loc[[0, 5], "answer"] = "sometimes"
-    with pytest.raises(PanelValidationError, match=r"column 'answer'.*2 rows.*'sometimes' \(2 rows\).*pid=1"):
+    with pytest.raises(
+        PanelValidationError, match=r"column 'answer'.*2 rows.*'sometimes' \(2 rows\).*pid=1"
+    ):
         build(frame)
 
 
@@ -108,14 +135,18 @@ def test_response_map_accepts_extra_codes():
 def test_group_with_no_answers_is_empty():
     frame = long_frame()
     frame.loc[frame["arm"] == "comparison", "answer"] = None
-    with pytest.raises(PanelValidationError, match=r"group 'comparison' has no person with an observed answer"):
+    with pytest.raises(
+        PanelValidationError, match=r"group 'comparison' has no person with an observed answer"
+    ):
         build(frame)
 
 
 def test_indicator_never_observed():
     frame = long_frame()
     frame.loc[frame["item"] == "negotiates", "answer"] = None
-    with pytest.raises(PanelValidationError, match=r"1 indicator\(s\) are never observed.*'negotiates'"):
+    with pytest.raises(
+        PanelValidationError, match=r"1 indicator\(s\) are never observed.*'negotiates'"
+    ):
         build(frame)
 
 
@@ -129,7 +160,9 @@ def test_missing_group_value():
 def test_beneficial_direction_checked():
     with pytest.raises(PanelValidationError, match=r"beneficial\['negotiates'\] is 'up'"):
         build(long_frame(), beneficial={"negotiates": "up"})
-    with pytest.raises(PanelValidationError, match=r"beneficial names 1 indicator\(s\) not in the data"):
+    with pytest.raises(
+        PanelValidationError, match=r"beneficial names 1 indicator\(s\) not in the data"
+    ):
         build(long_frame(), beneficial={"hugs": "increase"})
 
 
@@ -141,15 +174,24 @@ def test_unmapped_indicator_in_measure_mapping():
 def test_from_wide_requires_indicator_mapping():
     wide = pd.DataFrame({"pid": [1], "wave": [1], "arm": ["programme"], "slapped": ["yes"]})
     with pytest.raises(PanelValidationError, match=r"indicators must be a non-empty mapping"):
-        IndicatorPanel.from_wide(wide, person="pid", wave="wave", group="arm", treated="programme",
-                                 indicators=[])
+        IndicatorPanel.from_wide(
+            wide, person="pid", wave="wave", group="arm", treated="programme", indicators=[]
+        )
 
 
 def test_from_wide_duplicate_person_wave():
-    wide = pd.DataFrame({"pid": [1, 1], "wave": [1, 1], "arm": ["p", "p"], "slapped": ["yes", "no"]})
+    wide = pd.DataFrame(
+        {"pid": [1, 1], "wave": [1, 1], "arm": ["p", "p"], "slapped": ["yes", "no"]}
+    )
     with pytest.raises(PanelValidationError, match=r"2 rows duplicate a pid-wave cell"):
-        IndicatorPanel.from_wide(wide, person="pid", wave="wave", group="arm", treated="p",
-                                 indicators={"slapped": "safety"})
+        IndicatorPanel.from_wide(
+            wide,
+            person="pid",
+            wave="wave",
+            group="arm",
+            treated="p",
+            indicators={"slapped": "safety"},
+        )
 
 
 def test_panel_is_immutable():

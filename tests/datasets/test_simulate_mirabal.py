@@ -50,7 +50,8 @@ def test_attrition_rises_over_waves(draws):
             assert responding[-1] < responding[0]
     # Pooled over seeds, the share of remaining women lost at each survey rises (rising hazard).
     retained = np.sum(
-        [p.attrition_table().groupby("wave")["n_responding"].sum().to_numpy() for p, _ in draws], axis=0
+        [p.attrition_table().groupby("wave")["n_responding"].sum().to_numpy() for p, _ in draws],
+        axis=0,
     )
     hazard = -np.diff(retained[1:]) / retained[1:-1]
     assert np.all(np.diff(hazard) > 0), hazard
@@ -83,7 +84,9 @@ def test_comparison_changes_less_than_intervention(draws):
     truth = draws[0][1]
     deltas = []
     for panel, _ in draws:
-        table = panel.prevalence_table().pivot_table(index="indicator", columns=["group", "wave"], values="pct_yes")
+        table = panel.prevalence_table().pivot_table(
+            index="indicator", columns=["group", "wave"], values="pct_yes"
+        )
         sign = truth.indicator_effects["benefit_sign"]
         change_i = sign * (table[("intervention", 5)] - table[("intervention", 1)])
         change_c = sign * (table[("comparison", 5)] - table[("comparison", 1)])
@@ -119,7 +122,9 @@ def test_calibration_reproduces_targets_in_reference_population():
     _, truth = simulate_mirabal(seed=0, indicators=["slapped_pushed", "negotiates"])
     from mirabal_stats.datasets.simulate import _calibrate_cached
 
-    a, d, x_ref, u_ref = _calibrate_cached(("slapped_pushed", "negotiates"), tuple(truth.wave_months), 4, 1.0)
+    a, d, x_ref, u_ref = _calibrate_cached(
+        ("slapped_pushed", "negotiates"), tuple(truth.wave_months), 4, 1.0
+    )
     # Baseline prevalence of the reference intervention population equals the target exactly.
     assert expit(a[0] + u_ref).mean() == pytest.approx(0.87, abs=1e-9)
     assert expit(a[1] - u_ref).mean() == pytest.approx(0.34, abs=1e-9)
@@ -128,8 +133,9 @@ def test_calibration_reproduces_targets_in_reference_population():
 def test_mnar_dropout_depends_on_severity():
     gaps = []
     for seed in range(6):
-        panel, truth = simulate_mirabal(seed=seed, attrition="mnar", mnar_strength=1.5,
-                                        indicators=["slapped_pushed"])
+        panel, truth = simulate_mirabal(
+            seed=seed, attrition="mnar", mnar_strength=1.5, indicators=["slapped_pushed"]
+        )
         last = panel.responded().iloc[:, -1]
         severity = truth.severity.reindex(last.index)
         gaps.append(severity[~last].mean() - severity[last].mean())
@@ -171,8 +177,12 @@ def test_bundled_example_is_the_documented_draw(tmp_path):
     from importlib import resources
 
     for key, name in EXAMPLE_FILES.items():
-        shipped = resources.files("mirabal_stats.datasets").joinpath("files").joinpath(name).read_bytes()
-        assert paths[key].read_bytes() == shipped, f"{name} differs from simulate_mirabal(seed=2015)"
+        shipped = (
+            resources.files("mirabal_stats.datasets").joinpath("files").joinpath(name).read_bytes()
+        )
+        assert paths[key].read_bytes() == shipped, (
+            f"{name} differs from simulate_mirabal(seed=2015)"
+        )
 
 
 def test_bundled_example_loads():
@@ -187,9 +197,14 @@ def test_bundled_example_loads():
 def test_response_driven_dropout_removes_non_responders():
     gaps = []
     for seed in range(6):
-        panel, truth = simulate_mirabal(seed=seed, attrition="mnar", mnar_driver="response",
-                                        response_sd=1.5, mnar_strength=2.0,
-                                        indicators=["slapped_pushed"])
+        panel, truth = simulate_mirabal(
+            seed=seed,
+            attrition="mnar",
+            mnar_driver="response",
+            response_sd=1.5,
+            mnar_strength=2.0,
+            indicators=["slapped_pushed"],
+        )
         treated = panel.baseline().set_index("person")["treated"] == 1
         last = panel.responded().iloc[:, -1][treated]
         response = truth.response.reindex(last.index)
@@ -211,8 +226,14 @@ def test_current_severity_dropout_removes_the_worse_off():
     (u_i - v_i) is higher drop out more, through both the baseline severity and the response."""
     gaps_response, gaps_severity = [], []
     for seed in range(6):
-        panel, truth = simulate_mirabal(seed=seed, attrition="mnar", mnar_driver="current_severity",
-                                        response_sd=1.5, mnar_strength=2.0, indicators=["slapped_pushed"])
+        panel, truth = simulate_mirabal(
+            seed=seed,
+            attrition="mnar",
+            mnar_driver="current_severity",
+            response_sd=1.5,
+            mnar_strength=2.0,
+            indicators=["slapped_pushed"],
+        )
         treated = panel.baseline().set_index("person")["treated"] == 1
         last = panel.responded().iloc[:, -1][treated]
         response = truth.response.reindex(last.index)
@@ -228,12 +249,16 @@ def test_effect_profile_scales_the_effect_per_post_wave():
     the average over the post waves."""
     profile = [0.0, 1.0, 1.0, 1.0, 1.0]
     _, flat = simulate_mirabal(seed=3, indicators=["negotiates", "slapped_pushed"])
-    _, ramp = simulate_mirabal(seed=3, indicators=["negotiates", "slapped_pushed"], effect_profile=profile)
+    _, ramp = simulate_mirabal(
+        seed=3, indicators=["negotiates", "slapped_pushed"], effect_profile=profile
+    )
     d = flat.indicator_effects["log_odds"]
     np.testing.assert_allclose(ramp.log_odds_by_wave[2], 0.0)
     np.testing.assert_allclose(ramp.log_odds_by_wave[4], d)
     np.testing.assert_allclose(ramp.indicator_effects["log_odds"], d * 0.8)
     np.testing.assert_allclose(ramp.pp_att_by_wave[2], 0.0, atol=1e-12)
     np.testing.assert_allclose(ramp.pp_att_by_wave[5], flat.pp_att_by_wave[5], rtol=1e-12)
-    with pytest.raises(ValueError, match=r"effect_profile needs one finite multiplier per post-baseline wave \(5\)"):
+    with pytest.raises(
+        ValueError, match=r"effect_profile needs one finite multiplier per post-baseline wave \(5\)"
+    ):
         simulate_mirabal(seed=3, effect_profile=[1.0, 1.0])

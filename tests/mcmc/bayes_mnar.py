@@ -26,10 +26,25 @@ from mirabal_stats.bayes import IndicatorModel
 from mirabal_stats.datasets import simulate_mirabal
 
 COVARIATES = ["age", "separated", "children", "prior_police", "employed", "area"]
-RESPONSE_INDICATORS = ["negotiates", "considerate", "shouts_swears", "puts_down",
-                       "justifies_abuse", "blames_her"]
-SEVERITY_INDICATORS = ["negotiates", "considerate", "listens", "shouts_swears", "puts_down",
-                       "justifies_abuse", "understands_child_impact", "takes_responsibility", "blames_her"]
+RESPONSE_INDICATORS = [
+    "negotiates",
+    "considerate",
+    "shouts_swears",
+    "puts_down",
+    "justifies_abuse",
+    "blames_her",
+]
+SEVERITY_INDICATORS = [
+    "negotiates",
+    "considerate",
+    "listens",
+    "shouts_swears",
+    "puts_down",
+    "justifies_abuse",
+    "understands_child_impact",
+    "takes_responsibility",
+    "blames_her",
+]
 SETTINGS = dict(draws=500, tune=500, chains=2)
 
 
@@ -37,25 +52,34 @@ def fit(panel, truth, *, attrition, seed, settings=SETTINGS):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = IndicatorModel(panel, covariates=COVARIATES, attrition=attrition).fit(random_seed=seed, **settings)
+        result = IndicatorModel(panel, covariates=COVARIATES, attrition=attrition).fit(
+            random_seed=seed, **settings
+        )
     pp = result.effects(level="overall", scale="pp").iloc[0]
     lo = result.effects(level="overall").iloc[0]
     d = result.diagnostics_summary
     true_pp = truth.overall_effect["beneficial_pp"]
     row = {
-        "attrition_model": attrition, "true_pp": round(true_pp, 2),
-        "pp": round(float(pp["estimate"]), 2), "pp_lower": round(float(pp["lower"]), 2),
-        "pp_upper": round(float(pp["upper"]), 2), "bias_pp": round(float(pp["estimate"]) - true_pp, 2),
+        "attrition_model": attrition,
+        "true_pp": round(true_pp, 2),
+        "pp": round(float(pp["estimate"]), 2),
+        "pp_lower": round(float(pp["lower"]), 2),
+        "pp_upper": round(float(pp["upper"]), 2),
+        "bias_pp": round(float(pp["estimate"]) - true_pp, 2),
         "covered_pp": bool(pp["lower"] <= true_pp <= pp["upper"]),
         "log_odds": round(float(lo["estimate"]), 3),
         "true_log_odds": round(truth.overall_effect["beneficial_log_odds"], 3),
-        "max_r_hat": round(d.max_r_hat, 3), "min_ess_bulk": round(d.min_ess_bulk), "divergences": d.divergences,
+        "max_r_hat": round(d.max_r_hat, 3),
+        "min_ess_bulk": round(d.min_ess_bulk),
+        "divergences": d.divergences,
         "seconds": round(time.perf_counter() - start, 1),
     }
     if attrition == "shared":
         frame = result.to_frame()
         for name in ("selection", "selection_response", "programme_response_sd"):
-            row[name] = [round(float(frame.loc[name, c]), 2) for c in ("estimate", "lower", "upper")]
+            row[name] = [
+                round(float(frame.loc[name, c]), 2) for c in ("estimate", "lower", "upper")
+            ]
     return row
 
 
@@ -65,8 +89,9 @@ def main() -> None:
     parser.add_argument("seeds", type=int, nargs="+")
     parser.add_argument("--response-sd", type=float, default=2.0)
     parser.add_argument("--strength", type=float, default=3.0)
-    parser.add_argument("--mnar-only", action="store_true",
-                        help="skip the fits of the same answers without dropout")
+    parser.add_argument(
+        "--mnar-only", action="store_true", help="skip the fits of the same answers without dropout"
+    )
     parser.add_argument("--driver", default="response", choices=["response", "current_severity"])
     parser.add_argument("--n-intervention", type=int, default=100)
     parser.add_argument("--n-comparison", type=int, default=62)
@@ -91,9 +116,14 @@ def main() -> None:
             fits = [(mnar, "mar"), (dict(attrition="none"), "mar")]
         for data_kwargs, attrition in fits:
             panel, truth = simulate_mirabal(seed=seed, **size, **sim, **data_kwargs)
-            row = {"experiment": args.experiment, "seed": seed, "data": data_kwargs,
-                   "simulation": {**sim, **size}, "settings": settings,
-                   **fit(panel, truth, attrition=attrition, seed=seed, settings=settings)}
+            row = {
+                "experiment": args.experiment,
+                "seed": seed,
+                "data": data_kwargs,
+                "simulation": {**sim, **size},
+                "settings": settings,
+                **fit(panel, truth, attrition=attrition, seed=seed, settings=settings),
+            }
             print(json.dumps(row), flush=True)
             rows.append(row)
     if args.out:

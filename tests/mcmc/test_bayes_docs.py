@@ -34,5 +34,12 @@ def test_mirabal_example_in_guide_runs(capsys):
     out = capsys.readouterr().out
     assert "IndicatorModel: Bayesian difference in differences" in out
     assert "Across 34 indicators in 6 measures" in out
-    for measure in ("communication", "space_for_action", "safety", "parenting", "awareness", "childhoods"):
+    for measure in (
+        "communication",
+        "space_for_action",
+        "safety",
+        "parenting",
+        "awareness",
+        "childhoods",
+    ):
         assert measure in out

@@ -19,9 +19,19 @@ pytestmark = pytest.mark.mcmc
 
 # 3 measures with 4-5 indicators each: enough indicators per measure for the measure level.
 RECOVERY_INDICATORS = [
-    "negotiates", "considerate", "listens", "shouts_swears", "puts_down",
-    "justifies_abuse", "understands_child_impact", "takes_responsibility", "blames_her",
-    "children_worried", "children_frightened", "children_friendships", "children_sleep_problems",
+    "negotiates",
+    "considerate",
+    "listens",
+    "shouts_swears",
+    "puts_down",
+    "justifies_abuse",
+    "understands_child_impact",
+    "takes_responsibility",
+    "blames_her",
+    "children_worried",
+    "children_frightened",
+    "children_friendships",
+    "children_sleep_problems",
 ]
 COVARIATES = ["age", "separated", "children", "prior_police", "employed", "area"]
 
@@ -41,11 +51,16 @@ def test_toenail_matches_adaptive_quadrature(toenail):
     # The same against lme4's nAGQ=50 (more digits), and Laplace is far off on the intercept.
     for term, value in LME4_AGQ50.items():
         if not term.startswith("sd("):
-            assert abs(table.loc[term, "estimate"] - value) <= 0.3 * table.loc[term, "std_error"], term
+            assert abs(table.loc[term, "estimate"] - value) <= 0.3 * table.loc[term, "std_error"], (
+                term
+            )
     q25, median, q75 = sd_quartiles(toenail.extra["result"])
     assert q25 <= LME4_AGQ50["sd(patient)"] <= q75
     assert abs(median - LME4_AGQ50["sd(patient)"]) < abs(median - LME4_LAPLACE["sd(patient)"])
-    assert abs(table.loc["Intercept", "estimate"] - LME4_LAPLACE["Intercept"]) > 1.5 * table.loc["Intercept", "std_error"]
+    assert (
+        abs(table.loc["Intercept", "estimate"] - LME4_LAPLACE["Intercept"])
+        > 1.5 * table.loc["Intercept", "std_error"]
+    )
     # right skew of the SD posterior: mean above median
     assert table.loc["sd(patient)", "estimate"] > table.loc["sd(patient)", "median"]
 
@@ -80,14 +95,21 @@ def test_naive_prevalence_difference_is_biased_where_model_is_not(recovery):
     panel, truth, result = recovery
     prev = panel.prevalence_table()
     prev["post"] = prev["wave"] > panel.waves[0]
-    means = prev.groupby(["indicator", "group", "post"])["pct_yes"].mean().unstack(["group", "post"])
-    naive = ((means[("intervention", True)] - means[("intervention", False)])
-             - (means[("comparison", True)] - means[("comparison", False)]))
+    means = (
+        prev.groupby(["indicator", "group", "post"])["pct_yes"].mean().unstack(["group", "post"])
+    )
+    naive = (means[("intervention", True)] - means[("intervention", False)]) - (
+        means[("comparison", True)] - means[("comparison", False)]
+    )
     benefit = panel.benefit_sign.reindex(naive.index)
     naive_overall = float((naive * benefit).mean())
     model_overall = result.effects(level="overall", scale="pp").iloc[0]["estimate"]
     target = truth.overall_effect["beneficial_pp"]
-    assert abs(naive_overall - target) > 2 * abs(model_overall - target), (naive_overall, model_overall, target)
+    assert abs(naive_overall - target) > 2 * abs(model_overall - target), (
+        naive_overall,
+        model_overall,
+        target,
+    )
 
 
 def test_posterior_predictive_prevalence_and_tables(recovery):
@@ -97,7 +119,9 @@ def test_posterior_predictive_prevalence_and_tables(recovery):
     prev = result.prevalence()
     assert {"model_pct", "observed_pct", "n", "lower", "upper"} <= set(prev.columns)
     frame = result.to_frame()
-    assert {"estimate", "std_error", "lower", "upper", "ci_level", "r_hat", "ess_bulk"} <= set(frame.columns)
+    assert {"estimate", "std_error", "lower", "upper", "ci_level", "r_hat", "ess_bulk"} <= set(
+        frame.columns
+    )
     assert "Across 13 indicators" in result.summary()
     assert result.plot_effects() is not None and result.plot_prevalence() is not None
 
@@ -108,9 +132,20 @@ def test_posterior_predictive_prevalence_and_tables(recovery):
 # baseline severity alone is nearly ignorable here (everyone answers the first two time points;
 # docs/bayes.md, "Attrition"). 500 persons so that a bias of ~5 pp exceeds the noise.
 SEVERITY_MNAR = dict(
-    indicators=["negotiates", "considerate", "shouts_swears", "puts_down", "justifies_abuse", "blames_her"],
-    n_intervention=300, n_comparison=200, response_sd=2.0, attrition="mnar",
-    mnar_driver="current_severity", mnar_strength=3.0,
+    indicators=[
+        "negotiates",
+        "considerate",
+        "shouts_swears",
+        "puts_down",
+        "justifies_abuse",
+        "blames_her",
+    ],
+    n_intervention=300,
+    n_comparison=200,
+    response_sd=2.0,
+    attrition="mnar",
+    mnar_driver="current_severity",
+    mnar_strength=3.0,
 )
 
 
@@ -139,7 +174,11 @@ def test_mar_fit_is_biased_and_shared_fit_recovers_under_severity_mnar(severity_
     shared = fits["shared"].effects(level="overall", scale="pp").iloc[0]
     assert mar["lower"] > target, (mar, target)
     assert shared["lower"] <= target <= shared["upper"], (shared, target)
-    assert abs(shared["estimate"] - target) < 0.5 * (mar["estimate"] - target), (shared, mar, target)
+    assert abs(shared["estimate"] - target) < 0.5 * (mar["estimate"] - target), (
+        shared,
+        mar,
+        target,
+    )
     frame = fits["shared"].to_frame()
     assert frame.loc["selection", "upper"] < 0, frame.loc["selection"]
     assert frame.loc["selection_response", "lower"] > 0, frame.loc["selection_response"]
@@ -156,12 +195,21 @@ def test_delta_adjustment_shrinks_the_effect(severity_mnar):
 
 # An effect that builds up: a fifth of the average at the first follow-up, twice it at the last.
 EFFECT_PROFILE = [0.2, 0.6, 1.0, 1.2, 2.0]
-BY_WAVE_INDICATORS = ["negotiates", "considerate", "listens", "shouts_swears", "puts_down", "blames_her"]
+BY_WAVE_INDICATORS = [
+    "negotiates",
+    "considerate",
+    "listens",
+    "shouts_swears",
+    "puts_down",
+    "blames_her",
+]
 
 
 @pytest.fixture(scope="module")
 def by_wave():
-    panel, truth = simulate_mirabal(seed=21, indicators=BY_WAVE_INDICATORS, effect_profile=EFFECT_PROFILE)
+    panel, truth = simulate_mirabal(
+        seed=21, indicators=BY_WAVE_INDICATORS, effect_profile=EFFECT_PROFILE
+    )
     model = IndicatorModel(panel, covariates=COVARIATES, effect_by_wave=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
@@ -175,7 +223,11 @@ def test_effects_by_wave_recover_a_growing_effect(by_wave):
     the model sees that the last wave's effect exceeds the first's."""
     panel, truth, result = by_wave
     benefit = truth.indicator_effects["benefit_sign"]
-    true_lo = truth.log_odds_by_wave.mul(benefit, axis=0).groupby(truth.indicator_effects["measure"]).mean()
+    true_lo = (
+        truth.log_odds_by_wave.mul(benefit, axis=0)
+        .groupby(truth.indicator_effects["measure"])
+        .mean()
+    )
     lo = result.effects_by_wave(level="measure", scale="log_odds")
     target = np.array([true_lo.loc[m, w] for m, w in lo.index])
     covered = (lo["lower"].to_numpy() <= target) & (target <= lo["upper"].to_numpy())
@@ -184,7 +236,9 @@ def test_effects_by_wave_recover_a_growing_effect(by_wave):
     pp = result.effects_by_wave(level="overall", scale="pp")
     true_pp = truth.pp_att_by_wave.mul(benefit, axis=0).mean()
     target_pp = true_pp.loc[pp.index.get_level_values("wave")].to_numpy()
-    assert ((pp["lower"].to_numpy() <= target_pp) & (target_pp <= pp["upper"].to_numpy())).sum() >= 4, pp
+    assert (
+        (pp["lower"].to_numpy() <= target_pp) & (target_pp <= pp["upper"].to_numpy())
+    ).sum() >= 4, pp
     draws = result.idata.posterior["effect_wave"].values.reshape(-1, len(BY_WAVE_INDICATORS), 5)
     sign = benefit.reindex(list(result.model.arrays.indicators)).to_numpy()
     growth = (draws[:, :, -1] - draws[:, :, 0]) * sign[None, :]
@@ -206,22 +260,39 @@ def test_random_slopes_recover_known_truth():
     rng = np.random.default_rng(31)
     n_groups, visits = 300, 8
     truth = {"Intercept": -0.5, "time": 0.6, "trt": 0.8, "sd0": 1.5, "sd1": 0.6, "rho": -0.4}
-    cov = np.array([[truth["sd0"] ** 2, truth["rho"] * truth["sd0"] * truth["sd1"]],
-                    [truth["rho"] * truth["sd0"] * truth["sd1"], truth["sd1"] ** 2]])
+    cov = np.array(
+        [
+            [truth["sd0"] ** 2, truth["rho"] * truth["sd0"] * truth["sd1"]],
+            [truth["rho"] * truth["sd0"] * truth["sd1"], truth["sd1"] ** 2],
+        ]
+    )
     b = rng.multivariate_normal([0.0, 0.0], cov, size=n_groups)
     g = np.repeat(np.arange(n_groups), visits)
     time = np.tile(np.linspace(-1.5, 1.5, visits), n_groups)
     trt = (g % 2).astype(float)
     eta = truth["Intercept"] + truth["time"] * time + truth["trt"] * trt + b[g, 0] + b[g, 1] * time
-    data = pd.DataFrame({"y": (rng.random(g.size) < 1 / (1 + np.exp(-eta))).astype(int),
-                         "time": time, "trt": trt, "id": g})
+    data = pd.DataFrame(
+        {
+            "y": (rng.random(g.size) < 1 / (1 + np.exp(-eta))).astype(int),
+            "time": time,
+            "trt": trt,
+            "id": g,
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         result = BinaryMixedModel("y ~ time + trt + (1 + time | id)", data).fit(
-            draws=500, tune=500, chains=2, random_seed=31)
+            draws=500, tune=500, chains=2, random_seed=31
+        )
     frame = result.to_frame(ci_level=0.9)
-    targets = {"Intercept": truth["Intercept"], "time": truth["time"], "trt": truth["trt"],
-               "sd(id)": truth["sd0"], "sd(time|id)": truth["sd1"], "cor(Intercept,time|id)": truth["rho"]}
+    targets = {
+        "Intercept": truth["Intercept"],
+        "time": truth["time"],
+        "trt": truth["trt"],
+        "sd(id)": truth["sd0"],
+        "sd(time|id)": truth["sd1"],
+        "cor(Intercept,time|id)": truth["rho"],
+    }
     rows = frame.loc[list(targets)].assign(truth=list(targets.values()))
     assert ((rows["estimate"] - rows["truth"]).abs() <= 3 * rows["std_error"]).all(), rows
     assert ((rows["lower"] <= rows["truth"]) & (rows["truth"] <= rows["upper"])).sum() >= 4, rows

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 import statsmodels.api as sm
 
 from mirabal_stats import panel
 from mirabal_stats.datasets import simulate_mirabal
-
 
 
 def _weights(survey) -> list[pd.Series]:
@@ -50,8 +48,14 @@ def _one(seed: int, indicators: list[str]) -> tuple[float, float, float, float]:
 
 
 def test_weighted_did_covers_true_pp_effect_at_nominal_rate():
-    indicators = ["negotiates", "prevents_contact", "slapped_pushed", "injured",
-                  "justifies_abuse", "children_worried"]
+    indicators = [
+        "negotiates",
+        "prevents_contact",
+        "slapped_pushed",
+        "injured",
+        "justifies_abuse",
+        "children_worried",
+    ]
     results = np.array([_one(seed, indicators) for seed in range(40)])
     est, lower, upper, true = results.T
     covered = (lower <= true) & (true <= upper)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,14 +48,18 @@ def test_did_equals_explicit_dummy_regression(small_panel, weighted):
     long = small_panel.to_long(include_missing=False)
     rng = np.random.default_rng(5)
     person_w = pd.Series(rng.uniform(0.5, 2.0, small_panel.n_persons), index=small_panel.persons)
-    wave_w = pd.Series(rng.uniform(0.8, 1.5, len(long)),
-                       index=pd.MultiIndex.from_arrays([long["person"], long["wave"]]))
+    wave_w = pd.Series(
+        rng.uniform(0.8, 1.5, len(long)),
+        index=pd.MultiIndex.from_arrays([long["person"], long["wave"]]),
+    )
     wave_w = wave_w[~wave_w.index.duplicated()]
     weights = [person_w, wave_w] if weighted else None
     cell_w = None
     if weighted:
-        cell_w = long["person"].map(person_w).to_numpy() * wave_w.reindex(
-            pd.MultiIndex.from_arrays([long["person"], long["wave"]])).to_numpy()
+        cell_w = (
+            long["person"].map(person_w).to_numpy()
+            * wave_w.reindex(pd.MultiIndex.from_arrays([long["person"], long["wave"]])).to_numpy()
+        )
     beta, cov, order = _explicit_did(long, cell_w)
 
     # Measure level stacks the indicators: compare its contrast with the explicit stacked fit.
@@ -65,8 +67,9 @@ def test_did_equals_explicit_dummy_regression(small_panel, weighted):
     sign = small_panel.benefit_sign.reindex(order).to_numpy()
     c = sign / len(order)
     assert measure.loc["overall", "estimate"] == pytest.approx(100 * c @ beta, rel=1e-10)
-    assert measure.loc["overall", "std_error"] == pytest.approx(100 * np.sqrt(c @ cov @ c),
-                                                                rel=1e-8)
+    assert measure.loc["overall", "std_error"] == pytest.approx(
+        100 * np.sqrt(c @ cov @ c), rel=1e-8
+    )
 
     # Per-indicator fits give the same point estimates as the fully interacted stacked model.
     per = panel.did(small_panel, level="indicator", weights=weights).to_frame().loc[order]
@@ -86,11 +89,26 @@ def test_single_indicator_se_equals_explicit(small_panel):
 def test_to_frame_columns_and_compare_with(small_panel):
     result = panel.did(small_panel, level="measure")
     frame = result.to_frame()
-    assert list(frame.columns) == ["estimate", "std_error", "lower", "upper", "ci_level",
-                                   "p_value", "n_persons", "n_obs"]
-    bayes = pd.DataFrame({"estimate": [1.0, -2.0], "std_error": [1.0, 1.0],
-                          "lower": [-1.0, -4.0], "upper": [3.0, 0.0],
-                          "prob_beneficial": [0.8, 0.1]}, index=["safety", "communication"])
+    assert list(frame.columns) == [
+        "estimate",
+        "std_error",
+        "lower",
+        "upper",
+        "ci_level",
+        "p_value",
+        "n_persons",
+        "n_obs",
+    ]
+    bayes = pd.DataFrame(
+        {
+            "estimate": [1.0, -2.0],
+            "std_error": [1.0, 1.0],
+            "lower": [-1.0, -4.0],
+            "upper": [3.0, 0.0],
+            "prob_beneficial": [0.8, 0.1],
+        },
+        index=["safety", "communication"],
+    )
     table = result.compare_with(bayes)
     assert list(table.index) == list(frame.index)
     assert table.loc["safety", "difference"] == pytest.approx(1.0 - frame.loc["safety", "estimate"])
@@ -120,8 +138,16 @@ def test_no_within_person_variation_warns_and_gives_nan(panel_factory):
     flat["response"] = 0.0
     long = pd.concat([base, flat])
     from mirabal_stats import IndicatorPanel
-    built = IndicatorPanel.from_long(long, person="person", wave="wave", indicator="indicator",
-                                     response="response", group="group", treated="programme")
+
+    built = IndicatorPanel.from_long(
+        long,
+        person="person",
+        wave="wave",
+        indicator="indicator",
+        response="response",
+        group="group",
+        treated="programme",
+    )
     with pytest.warns(EstimabilityWarning, match="no within-person variation.*'always_no'"):
         frame = panel.did(built, level="indicator").to_frame()
     assert np.isnan(frame.loc["always_no", "estimate"])
@@ -132,8 +158,16 @@ def test_wave_without_comparison_respondents_warns(panel_factory):
     long = panel_factory(6).to_long(include_missing=False)
     long = long[~((long["group"] == "comparison") & (long["wave"] == 4))]
     from mirabal_stats import IndicatorPanel
-    built = IndicatorPanel.from_long(long, person="person", wave="wave", indicator="indicator",
-                                     response="response", group="group", treated="programme")
+
+    built = IndicatorPanel.from_long(
+        long,
+        person="person",
+        wave="wave",
+        indicator="indicator",
+        response="response",
+        group="group",
+        treated="programme",
+    )
     with pytest.warns(DataWarning, match=r"no comparison-group respondents at wave\(s\) \[4\]"):
         panel.did(built, level="overall")
 
@@ -145,7 +179,10 @@ def test_bad_inputs_raise(small_panel):
         panel.did(small_panel, baseline_wave=9)
     with pytest.raises(SpecificationError, match="expected an IndicatorPanel"):
         panel.did(pd.DataFrame({"a": [1]}))
-    with pytest.raises(WeightingError, match=r"indexed by person\) have no value for \d+ observed answers, e.g. person"):
+    with pytest.raises(
+        WeightingError,
+        match=r"indexed by person\) have no value for \d+ observed answers, e.g. person",
+    ):
         panel.did(small_panel, weights=pd.Series([1.0], index=[0]))
     bad = pd.Series(1.0, index=small_panel.persons)
     bad.iloc[0] = 0.0

@@ -37,8 +37,13 @@ def toenail() -> pd.DataFrame:
 def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlation):
     """R: geeglm(y ~ trt * time, id = patient, waves = visit, family = binomial, corstr = ...)."""
     ref = _reference(correlation)
-    fit = panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit",
-                    correlation=correlation).to_frame().loc[ref.index]
+    fit = (
+        panel.gee(
+            toenail, "y ~ trt * time", person="patient", wave="visit", correlation=correlation
+        )
+        .to_frame()
+        .loc[ref.index]
+    )
     np.testing.assert_array_equal(_sig(fit["estimate"]), _sig(ref["estimate"]))
     np.testing.assert_array_equal(_sig(fit["std_error"]), _sig(ref["std_error"]))
     # Tighter than the requirement (both fits stop at their own convergence tolerance), to catch
@@ -48,14 +53,18 @@ def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlatio
 
 def test_toenail_exchangeable_alpha_matches_geepack(toenail):
     fit = panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit")
-    assert fit.settings["dependence"] == pytest.approx(_reference("exchangeable")["alpha"].iloc[0],
-                                                       rel=1e-6)
+    assert fit.settings["dependence"] == pytest.approx(
+        _reference("exchangeable")["alpha"].iloc[0], rel=1e-6
+    )
 
 
 def test_toenail_ar1_close_to_geepack(toenail):
     ref = _reference("ar1")
-    fit = panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit",
-                    correlation="ar1").to_frame().loc[ref.index]
+    fit = (
+        panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit", correlation="ar1")
+        .to_frame()
+        .loc[ref.index]
+    )
     assert np.all(np.abs(fit["estimate"] - ref["estimate"]) < 0.01 * ref["std_error"])
     np.testing.assert_array_equal(_sig(fit["std_error"]), _sig(ref["std_error"]))
 
@@ -63,8 +72,9 @@ def test_toenail_ar1_close_to_geepack(toenail):
 def test_respiratory_gee_reproduces_published_interval():
     """Everitt & Hothorn, HSAUR 3rd ed., ch. 13: exchangeable GEE, robust 95% CI 0.612 to 1.987."""
     data = respiratory_analysis_frame()
-    fit = panel.gee(data, "good ~ centre2 + active + male + baseline_good + age",
-                    person="subject", wave="month").to_frame()
+    fit = panel.gee(
+        data, "good ~ centre2 + active + male + baseline_good + age", person="subject", wave="month"
+    ).to_frame()
     assert round(fit.loc["active", "lower"], 3) == 0.612
     assert round(fit.loc["active", "upper"], 3) == 1.987
     assert round(fit.loc["active", "estimate"], 3) == 1.299

@@ -16,14 +16,18 @@ def test_indicator_gee_matches_formula_gee(small_panel):
     one = long[long["indicator"] == "slapped"].copy()
     one["treated"] = (one["group"] == "programme").astype(int)
     one["effect"] = one["treated"] * (one["wave"] > 1)
-    direct = panel.gee(one, "response ~ treated + C(wave) + effect", person="person",
-                       wave="wave").to_frame().loc["effect"]
+    direct = (
+        panel.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
+        .to_frame()
+        .loc["effect"]
+    )
     fit = panel.indicator_gee(small_panel, level="indicator")
     row = fit.to_frame(scale="log_odds").loc["slapped"]
     assert row["estimate"] == pytest.approx(direct["estimate"], rel=1e-6)
     assert row["std_error"] == pytest.approx(direct["std_error"], rel=1e-6)
     assert fit.to_frame(scale="odds_ratio").loc["slapped", "estimate"] == pytest.approx(
-        np.exp(row["estimate"]))
+        np.exp(row["estimate"])
+    )
 
 
 def test_measure_effect_is_mean_of_oriented_indicator_effects(small_panel):
@@ -52,8 +56,12 @@ def test_pp_effect_delta_method_against_numerical_gradient(small_panel):
     fit = panel.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
     beta = fit.to_frame()["estimate"]
     target = one[(one["treated"] == 1) & (one["wave"] > 1)]
-    eta = (beta["Intercept"] + beta["treated"] + beta["effect"]
-           + target["wave"].map(lambda w: beta.get(f"C(wave)[T.{w}]", 0.0)))
+    eta = (
+        beta["Intercept"]
+        + beta["treated"]
+        + beta["effect"]
+        + target["wave"].map(lambda w: beta.get(f"C(wave)[T.{w}]", 0.0))
+    )
     expected = 100 * np.mean(expit(eta) - expit(eta - beta["effect"]))
     got = panel.indicator_gee(small_panel).to_frame().loc["negotiates", "estimate"]
     assert got == pytest.approx(expected, rel=1e-6)
@@ -64,8 +72,16 @@ def test_separation_warns(small_panel):
     mask = (long["indicator"] == "threatens") & (long["group"] == "programme") & (long["wave"] > 1)
     long.loc[mask, "response"] = 0.0
     from mirabal_stats import IndicatorPanel
-    built = IndicatorPanel.from_long(long, person="person", wave="wave", indicator="indicator",
-                                     response="response", group="group", treated="programme")
+
+    built = IndicatorPanel.from_long(
+        long,
+        person="person",
+        wave="wave",
+        indicator="indicator",
+        response="response",
+        group="group",
+        treated="programme",
+    )
     with pytest.warns(SeparationWarning, match="'threatens'"):
         fit = panel.indicator_gee(built)
     assert np.isnan(fit.to_frame(scale="log_odds").loc["threatens", "estimate"])
@@ -73,8 +89,9 @@ def test_separation_warns(small_panel):
 
 
 def test_formula_gee_errors_and_dropped_rows():
-    df = pd.DataFrame({"y": [0, 1, 1, 0, 1, 0] * 10, "x": np.arange(60.0),
-                       "id": np.repeat(np.arange(30), 2)})
+    df = pd.DataFrame(
+        {"y": [0, 1, 1, 0, 1, 0] * 10, "x": np.arange(60.0), "id": np.repeat(np.arange(30), 2)}
+    )
     df.loc[3, "x"] = np.nan
     with pytest.warns(RowsExcludedWarning, match="1 of 60 rows have a missing value in \\['x'\\]"):
         panel.gee(df, "y ~ x", person="id")

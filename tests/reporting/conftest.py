@@ -50,7 +50,7 @@ class _OutlineParser(HTMLParser):
             src = attrs.get("src", "")
             prefix = "data:image/png;base64,"
             if src.startswith(prefix):
-                self.outline.images.append(base64.b64decode(src[len(prefix):], validate=True))
+                self.outline.images.append(base64.b64decode(src[len(prefix) :], validate=True))
             else:
                 self.outline.external.append(src)
         if tag in ("link", "script") and (attrs.get("href") or attrs.get("src")):
@@ -62,7 +62,9 @@ class _OutlineParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self._VOID:
             return
-        assert self._stack and self._stack[-1] == tag, f"mismatched </{tag}> after {self._stack[-3:]}"
+        assert self._stack and self._stack[-1] == tag, (
+            f"mismatched </{tag}> after {self._stack[-3:]}"
+        )
         self._stack.pop()
         if tag == "h2":
             self._in_heading = False

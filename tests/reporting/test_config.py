@@ -71,14 +71,21 @@ def test_data_paths_are_relative_to_config_file(tmp_path):
         (_with("[bayes]\ndraws = 'many'"), r"\[bayes\] draws must be an integer .*got 'many'"),
         (_with("[bayes]\ndraws = true"), r"\[bayes\] draws must be an integer"),
         (_with("[bayes]\nchains = 0"), r"\[bayes\] chains must be at least 1"),
-        (MINIMAL.replace('treated = "programme"', 'treated = "programme"\nestimand = "ATX"'),
-         r"\[design\] estimand must be one of 'ATT', 'ATE', 'ATO'"),
+        (
+            MINIMAL.replace('treated = "programme"', 'treated = "programme"\nestimand = "ATX"'),
+            r"\[design\] estimand must be one of 'ATT', 'ATE', 'ATO'",
+        ),
         (_with("[sensitivity]\nmnar_odds_ratios = [1, -2]"), r"mnar_odds_ratios .* -2 is not"),
         ("ci_level = 95\n" + MINIMAL, r"ci_level: ci_level must lie strictly between 0 and 1"),
         (_with("[survival]\nenabled = true"), r"\[survival\] is enabled but \[data\] persons"),
-        (_with("[weighting]\nenabled = true"), r"\[weighting\] is enabled but \[design\] covariates"),
-        (_with("[measures]\nsafety = ['a', 'b']\nharm = ['b']"),
-         r"Indicator 'b' is listed under both \[measures\] safety and \[measures\] harm"),
+        (
+            _with("[weighting]\nenabled = true"),
+            r"\[weighting\] is enabled but \[design\] covariates",
+        ),
+        (
+            _with("[measures]\nsafety = ['a', 'b']\nharm = ['b']"),
+            r"Indicator 'b' is listed under both \[measures\] safety and \[measures\] harm",
+        ),
         (_with("[measures]\nsafety = 'a'"), r"\[measures\] safety must be a non-empty list"),
         (_with("[survival]\nhorizons = []"), r"\[survival\] horizons must be a non-empty list"),
         ("seed = [", r"is not valid TOML"),
@@ -90,7 +97,9 @@ def test_invalid_configs(text, match):
 
 
 def test_missing_config_file(tmp_path):
-    with pytest.raises(ConfigError, match=r"Config file .*nope.toml' not found.*mirabal-stats demo"):
+    with pytest.raises(
+        ConfigError, match=r"Config file .*nope.toml' not found.*mirabal-stats demo"
+    ):
         load_config(tmp_path / "nope.toml")
 
 

@@ -10,8 +10,16 @@ from mirabal_stats.datasets import simulate_mirabal
 from mirabal_stats.reporting import evaluate, load_config
 from tests.reporting.conftest import PNG_MAGIC
 
-ALL_SECTIONS = ["data", "attrition", "balance", "prevalence", "effects", "reoffending",
-                "sensitivity", "diagnostics"]
+ALL_SECTIONS = [
+    "data",
+    "attrition",
+    "balance",
+    "prevalence",
+    "effects",
+    "reoffending",
+    "sensitivity",
+    "diagnostics",
+]
 INDICATORS = ["negotiates", "slapped_pushed", "injured", "children_frightened"]
 
 
@@ -19,10 +27,12 @@ INDICATORS = ["negotiates", "slapped_pushed", "injured", "children_frightened"]
 def long_export(tmp_path_factory):
     """A small simulated study written as a long survey export plus a person file."""
     folder = tmp_path_factory.mktemp("study")
-    panel, truth = simulate_mirabal(n_intervention=60, n_comparison=40, seed=11,
-                                    indicators=INDICATORS)
-    long = panel.to_long(include_missing=False)[["person", "wave", "indicator", "measure",
-                                                 "group", "response"]]
+    panel, truth = simulate_mirabal(
+        n_intervention=60, n_comparison=40, seed=11, indicators=INDICATORS
+    )
+    long = panel.to_long(include_missing=False)[
+        ["person", "wave", "indicator", "measure", "group", "response"]
+    ]
     long["response"] = long["response"].map({1.0: "Yes", 0.0: "No"})
     long.rename(columns={"person": "woman_id"}).to_csv(folder / "survey_long.csv", index=False)
     persons = truth.reoffending.drop(columns=["treated", "true_time"])
@@ -91,8 +101,16 @@ def test_every_visible_table_has_its_csv(written):
     report, files = written
     names = {p.stem for p in files.tables}
     assert names == set(report.tables())
-    for needed in ("attrition", "balance", "effects_measure_pp", "effects_indicator_or",
-                   "hazard_ratio_weighted", "cumulative_incidence", "sensitivity", "prevalence"):
+    for needed in (
+        "attrition",
+        "balance",
+        "effects_measure_pp",
+        "effects_indicator_or",
+        "hazard_ratio_weighted",
+        "cumulative_incidence",
+        "sensitivity",
+        "prevalence",
+    ):
         assert needed in names
 
 
@@ -117,7 +135,9 @@ def test_csv_numbers_match_the_panel(written, long_export):
     survey = pd.read_csv(long_export / "survey_long.csv")
     prevalence = pd.read_csv(files.folder / "tables" / "prevalence.csv")
     # Independent recount from the export: % "Yes" for one indicator, group and wave.
-    rows = survey[(survey.indicator == "injured") & (survey.group == "comparison") & (survey.wave == 1)]
+    rows = survey[
+        (survey.indicator == "injured") & (survey.group == "comparison") & (survey.wave == 1)
+    ]
     expected = 100 * (rows.response == "Yes").mean()
     got = prevalence.query("indicator == 'injured' and group == 'comparison' and wave == 1")
     assert got["pct_yes"].item() == pytest.approx(expected)

@@ -28,23 +28,38 @@ def report():
         index=pd.Index(["safety", "parenting <b>"], name="measure"),
     )
     wide = pd.DataFrame(
-        [[10.0, 20.0, 30.0, 40.0]], index=pd.Index(["slapped"], name="indicator"),
-        columns=pd.MultiIndex.from_product([["intervention", "comparison"], [1, 2]],
-                                           names=["group", "wave"]),
+        [[10.0, 20.0, 30.0, 40.0]],
+        index=pd.Index(["slapped"], name="indicator"),
+        columns=pd.MultiIndex.from_product(
+            [["intervention", "comparison"], [1, 2]], names=["group", "wave"]
+        ),
     )
     sections = (
-        Section("data", "Data summary", (Paragraph("162 persons <script>alert(1)</script>"),
-                                         Table("wide", "Wide table", wide))),
-        Section("effects", "Effects", (
-            SideBySide((("Bayesian", Table("effects", "Effects", effects)),
-                        ("Plot", _figure("forest")))),
-            Note("Intervals overlap.", kind="warning"),
-            Table("long", "A long table", pd.DataFrame({"x": np.arange(500)}), show=False),
-        )),
+        Section(
+            "data",
+            "Data summary",
+            (Paragraph("162 persons <script>alert(1)</script>"), Table("wide", "Wide table", wide)),
+        ),
+        Section(
+            "effects",
+            "Effects",
+            (
+                SideBySide(
+                    (
+                        ("Bayesian", Table("effects", "Effects", effects)),
+                        ("Plot", _figure("forest")),
+                    )
+                ),
+                Note("Intervals overlap.", kind="warning"),
+                Table("long", "A long table", pd.DataFrame({"x": np.arange(500)}), show=False),
+            ),
+        ),
         omitted_section("reoffending", "Reoffending", "no person file."),
     )
     return EvaluationReport(
-        title="Test report", sections=sections, config_text="seed = 1\n",
+        title="Test report",
+        sections=sections,
+        config_text="seed = 1\n",
         provenance=make_provenance(random_seed=1, settings={"a": 1}),
     )
 
@@ -64,8 +79,13 @@ def test_csv_holds_unrounded_numbers_and_labels(report, tmp_path):
     effects = pd.read_csv(tmp_path / "tables" / "effects.csv", index_col="measure")
     pd.testing.assert_frame_equal(effects, report.tables()["effects"].frame)
     wide = pd.read_csv(tmp_path / "tables" / "wide.csv")
-    assert list(wide.columns) == ["indicator", "intervention|1", "intervention|2",
-                                  "comparison|1", "comparison|2"]
+    assert list(wide.columns) == [
+        "indicator",
+        "intervention|1",
+        "intervention|2",
+        "comparison|1",
+        "comparison|2",
+    ]
     assert len(pd.read_csv(tmp_path / "tables" / "long.csv")) == 500
     assert written.folder == tmp_path
 
@@ -98,8 +118,10 @@ def test_text_is_escaped(report):
 def test_duplicate_table_names_rejected():
     table = Table("same", "t", pd.DataFrame({"a": [1]}))
     report = EvaluationReport(
-        title="t", sections=(Section("a", "A", (table,)), Section("b", "B", (table,))),
-        config_text="", provenance=make_provenance(),
+        title="t",
+        sections=(Section("a", "A", (table,)), Section("b", "B", (table,))),
+        config_text="",
+        provenance=make_provenance(),
     )
     with pytest.raises(ValueError, match="share the CSV name 'same'"):
         report.tables()

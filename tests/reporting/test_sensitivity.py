@@ -33,13 +33,21 @@ def tiny_panel():
     for person, (group, waves) in answers.items():
         for wave, (hit, shout) in waves.items():
             rows.append({"id": person, "wave": wave, "arm": group, "hit": hit, "shout": shout})
-    return IndicatorPanel.from_wide(pd.DataFrame(rows), person="id", wave="wave", group="arm",
-                                    treated="t", indicators={"hit": "harm", "shout": "harm"})
+    return IndicatorPanel.from_wide(
+        pd.DataFrame(rows),
+        person="id",
+        wave="wave",
+        group="arm",
+        treated="t",
+        indicators={"hit": "harm", "shout": "harm"},
+    )
 
 
 def test_hand_computed_example(tiny_panel):
-    table = mnar_sensitivity(tiny_panel, baseline_wave=1, odds_ratios=[1.0, 2.0], n_boot=50,
-                             random_seed=1)
+    table = mnar_sensitivity(
+        tiny_panel, baseline_wave=1, odds_ratios=[1.0, 2.0], n_boot=50, random_seed=1
+    )
+
     # Treated 'hit': baseline 4/4 yes; wave 2: 0/2 observed -> q_obs = 0, so any odds ratio keeps
     # the missing at 0 (logit(0) = -inf): q_adj = 0. 'shout': baseline 3/4; wave 2: 1/2 observed.
     # Comparison: 'hit' 2/4 -> 2/4; 'shout' 3/4 -> 2/4.
@@ -66,7 +74,9 @@ def test_missing_at_random_equals_complete_case_did():
     prev = panel.prevalence_table()
     sign = panel.benefit_sign
     prev["post"] = prev["wave"] != 1
-    share = prev.groupby(["indicator", "group", "post"])["pct_yes"].mean().unstack(["group", "post"])
+    share = (
+        prev.groupby(["indicator", "group", "post"])["pct_yes"].mean().unstack(["group", "post"])
+    )
     t, c = panel.treated, panel.comparison
     did = (share[(t, True)] - share[(t, False)]) - (share[(c, True)] - share[(c, False)])
     beneficial = did * sign.reindex(did.index)
@@ -78,11 +88,18 @@ def test_missing_at_random_equals_complete_case_did():
 def test_effects_fall_as_dropouts_are_assumed_worse():
     from mirabal_stats.datasets import load_mirabal_example
 
-    table = mnar_sensitivity(load_mirabal_example(), baseline_wave=1,
-                             odds_ratios=[0.5, 1.0, 2.0, 4.0], n_boot=20, random_seed=3)
+    table = mnar_sensitivity(
+        load_mirabal_example(),
+        baseline_wave=1,
+        odds_ratios=[0.5, 1.0, 2.0, 4.0],
+        n_boot=20,
+        random_seed=3,
+    )
     for _, block in table.groupby("measure"):
         assert np.all(np.diff(block.sort_values("odds_ratio")["estimate"]) < 0)
-    assert (table["lower"] <= table["estimate"]).all() and (table["estimate"] <= table["upper"]).all()
+    assert (table["lower"] <= table["estimate"]).all() and (
+        table["estimate"] <= table["upper"]
+    ).all()
 
 
 def test_bootstrap_is_seeded(tiny_panel):
@@ -92,13 +109,15 @@ def test_bootstrap_is_seeded(tiny_panel):
 
 
 def test_tipping_points():
-    table = pd.DataFrame({
-        "measure": ["a"] * 3 + ["b"] * 3,
-        "odds_ratio": [1.0, 2.0, 3.0] * 2,
-        "estimate": [5, 3, 1, 5, 4, 3],
-        "lower": [2, 0.5, -1, 1, 0.5, 0.2],
-        "upper": [8, 6, 3, 9, 8, 6],
-    })
+    table = pd.DataFrame(
+        {
+            "measure": ["a"] * 3 + ["b"] * 3,
+            "odds_ratio": [1.0, 2.0, 3.0] * 2,
+            "estimate": [5, 3, 1, 5, 4, 3],
+            "lower": [2, 0.5, -1, 1, 0.5, 0.2],
+            "upper": [8, 6, 3, 9, 8, 6],
+        }
+    )
     tips = tipping_points(table).set_index("measure")["tipping_odds_ratio"]
     assert tips["a"] == 3.0
     assert np.isnan(tips["b"])

@@ -37,4 +37,6 @@ def rossi_fit(rossi):
         warnings.simplefilter("ignore", ProportionalHazardsWarning)
         from mirabal_stats.survival import compare_groups
 
-        return compare_groups(rossi, duration="week", event="arrest", group="fin", covariates=COVARIATES)
+        return compare_groups(
+            rossi, duration="week", event="arrest", group="fin", covariates=COVARIATES
+        )

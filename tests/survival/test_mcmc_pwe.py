@@ -16,7 +16,9 @@ COVARIATES = ["age", "race", "wexp", "mar", "paro", "prio"]
 
 @pytest.fixture(scope="module")
 def pwe_model(rossi):
-    return PiecewiseExponentialModel(rossi, duration="week", event="arrest", group="fin", covariates=COVARIATES)
+    return PiecewiseExponentialModel(
+        rossi, duration="week", event="arrest", group="fin", covariates=COVARIATES
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,12 @@ def _pwe_mle(model) -> float:
     keep = d.exposure.ravel() > 0
     intervals = np.tile(np.eye(J), (P, 1))
     X = np.column_stack([intervals, np.repeat(d.X_pattern, J, axis=0)])[keep]
-    glm = sm.GLM(d.events.ravel()[keep], X, family=sm.families.Poisson(),
-                 offset=np.log(d.exposure.ravel()[keep])).fit()
+    glm = sm.GLM(
+        d.events.ravel()[keep],
+        X,
+        family=sm.families.Poisson(),
+        offset=np.log(d.exposure.ravel()[keep]),
+    ).fit()
     return float(glm.params[J])  # first design column after the intervals is fin
 
 
@@ -64,6 +70,13 @@ def test_pwe_standardised_survival_close_to_km(pwe_fit, rossi_fit):
     bayes = pwe_fit.survival([52.0])
     km = rossi_fit.survival_at([52.0])
     for g in (0, 1):
-        assert abs(bayes.loc[(g, 52.0), "estimate"] - km.loc[(g, 52.0), "estimate"]) < 1.5 * km.loc[(g, 52.0), "std_error"]
-        assert bayes.loc[(g, 52.0), "lower"] < km.loc[(g, 52.0), "estimate"] < bayes.loc[(g, 52.0), "upper"]
+        assert (
+            abs(bayes.loc[(g, 52.0), "estimate"] - km.loc[(g, 52.0), "estimate"])
+            < 1.5 * km.loc[(g, 52.0), "std_error"]
+        )
+        assert (
+            bayes.loc[(g, 52.0), "lower"]
+            < km.loc[(g, 52.0), "estimate"]
+            < bayes.loc[(g, 52.0), "upper"]
+        )
     assert "Hazard ratio for 'fin'" in pwe_fit.summary()

@@ -7,8 +7,6 @@ data-generating process they did not produce.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,8 +41,16 @@ def simulate_waves(n_per_arm: int, seed: int, miss: float = 0.2) -> pd.DataFrame
     event = np.isfinite(after)
     lower = np.where(event, before, last)
     upper = np.where(event, after, np.inf)
-    return pd.DataFrame({"group": treated, "time": t, "lower": lower, "upper": upper,
-                         "wave_time": np.where(event, after, last), "wave_event": event.astype(int)})
+    return pd.DataFrame(
+        {
+            "group": treated,
+            "time": t,
+            "lower": lower,
+            "upper": upper,
+            "wave_time": np.where(event, after, last),
+            "wave_event": event.astype(int),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +60,15 @@ def wave_data():
 
 @pytest.fixture(scope="module")
 def wave_fit(wave_data):
-    return compare_groups(wave_data, lower="lower", upper="upper", group="group",
-                          parametric=("weibull",), n_boot=100, random_seed=1)
+    return compare_groups(
+        wave_data,
+        lower="lower",
+        upper="upper",
+        group="group",
+        parametric=("weibull",),
+        n_boot=100,
+        random_seed=1,
+    )
 
 
 def test_interval_censored_turnbull_recovers_true_curve(wave_fit):
@@ -78,8 +91,14 @@ def test_interval_censored_weibull_recovers_hazard_ratio_and_curve(wave_data, wa
     assert abs(np.log(hr["estimate"]) - np.log(TRUE_HR)) < 2.5 * hr["std_error_log"]
     # Seed-independent check: the wave-censored estimate tracks the estimate from the exact
     # (unobservable) times within the extra noise that coarsening adds, sqrt(se_ic^2 - se_full^2).
-    full = compare_groups(wave_data.assign(event=1), duration="time", event="event", group="group",
-                          parametric=("weibull",), ph_alpha=None).weibull.hazard_ratio()
+    full = compare_groups(
+        wave_data.assign(event=1),
+        duration="time",
+        event="event",
+        group="group",
+        parametric=("weibull",),
+        ph_alpha=None,
+    ).weibull.hazard_ratio()
     extra = np.sqrt(hr["std_error_log"] ** 2 - full["std_error_log"] ** 2)
     assert abs(np.log(hr["estimate"]) - np.log(full["estimate"])) < 2.5 * extra
     shape = np.exp(-wave_fit.weibull.params["log(scale)"])
@@ -91,8 +110,14 @@ def test_wave_date_as_exact_time_is_biased(wave_data, wave_fit):
     event later: survival between waves is overestimated and the Weibull shape is wrong."""
     mid = np.array([1.5, 4.5, 7.5, 10.5, 13.5])
     # People lost straight after baseline have no follow-up on this scale; drop them explicitly.
-    naive = compare_groups(wave_data[wave_data["wave_time"] > 0], duration="wave_time", event="wave_event", group="group",
-                           parametric=("weibull",), ph_alpha=None)
+    naive = compare_groups(
+        wave_data[wave_data["wave_time"] > 0],
+        duration="wave_time",
+        event="wave_event",
+        group="group",
+        parametric=("weibull",),
+        ph_alpha=None,
+    )
     for g in (0, 1):
         truth = true_survival(mid, g)
         naive_bias = naive.curves[g].survival_at(mid) - truth
@@ -119,7 +144,9 @@ def simulate_confounded(n: int, rng, randomised: bool = False) -> pd.DataFrame:
     lp = LOG_HR_CONDITIONAL * a + B_X * x + B_Z * z
     t = 10.0 * (rng.exponential(size=n) * np.exp(-lp)) ** (1 / 1.2)
     c = np.minimum(15.0, rng.uniform(5, 40, size=n))
-    return pd.DataFrame({"a": a, "x": x, "z": z, "time": np.minimum(t, c), "event": (t <= c).astype(int)})
+    return pd.DataFrame(
+        {"a": a, "x": x, "z": z, "time": np.minimum(t, c), "event": (t <= c).astype(int)}
+    )
 
 
 def _cox_binary(time, event, a, iterations=25):
@@ -150,7 +177,9 @@ def marginal_log_hr():
 
 def test_numpy_cox_helper_agrees_with_compare_groups():
     df = simulate_confounded(2000, np.random.default_rng(5), randomised=True)
-    ours = compare_groups(df, duration="time", event="event", group="a", parametric=(), ph_alpha=None)
+    ours = compare_groups(
+        df, duration="time", event="event", group="a", parametric=(), ph_alpha=None
+    )
     # 1e-6: lifelines stops Newton-Raphson at its own convergence tolerance.
     assert _cox_binary(df.time, df.event, df.a) == pytest.approx(ours.cox.params["a"], abs=1e-6)
 
@@ -172,9 +201,12 @@ def test_marginal_truth_differs_from_conditional(marginal_log_hr):
 def test_weighted_cox_recovers_marginal_hr_unweighted_does_not(marginal_log_hr):
     df = simulate_confounded(4000, np.random.default_rng(2024))
     w = _iptw(df)
-    weighted = compare_groups(df, duration="time", event="event", group="a", weights=w,
-                              parametric=(), ph_alpha=None)
-    crude = compare_groups(df, duration="time", event="event", group="a", parametric=(), ph_alpha=None)
+    weighted = compare_groups(
+        df, duration="time", event="event", group="a", weights=w, parametric=(), ph_alpha=None
+    )
+    crude = compare_groups(
+        df, duration="time", event="event", group="a", parametric=(), ph_alpha=None
+    )
     est_w, se_w = weighted.cox.params["a"], weighted.cox.std_errors["a"]
     est_c, se_c = crude.cox.params["a"], crude.cox.std_errors["a"]
     assert abs(est_w - marginal_log_hr) < 2.5 * se_w
@@ -190,8 +222,15 @@ def test_weighted_cox_robust_interval_coverage(marginal_log_hr):
     hits = []
     for _ in range(100):
         df = simulate_confounded(600, rng)
-        res = compare_groups(df, duration="time", event="event", group="a", weights=_iptw(df),
-                             parametric=(), ph_alpha=None)
+        res = compare_groups(
+            df,
+            duration="time",
+            event="event",
+            group="a",
+            weights=_iptw(df),
+            parametric=(),
+            ph_alpha=None,
+        )
         row = res.cox.to_frame().loc["a"]
         hits.append(row["lower"] <= marginal_log_hr <= row["upper"])
     assert np.mean(hits) >= 0.89

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirabal_stats.exceptions import ConvergenceWarning, EstimabilityWarning, SpecificationError, SurvivalDataError
+from mirabal_stats.exceptions import (
+    ConvergenceWarning,
+    EstimabilityWarning,
+    SpecificationError,
+    SurvivalDataError,
+)
 from mirabal_stats.survival import compare_groups
 
 
@@ -16,11 +21,16 @@ from mirabal_stats.survival import compare_groups
 def small() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     n = 60
-    return pd.DataFrame({
-        "t": rng.exponential(10, n).round(2) + 0.1, "e": rng.binomial(1, 0.7, n),
-        "arm": np.repeat(["comparison", "intervention"], n // 2), "x": rng.normal(size=n),
-        "lo": np.repeat([0.0, 3.0], n // 2), "hi": np.repeat([3.0, np.inf], n // 2),
-    })
+    return pd.DataFrame(
+        {
+            "t": rng.exponential(10, n).round(2) + 0.1,
+            "e": rng.binomial(1, 0.7, n),
+            "arm": np.repeat(["comparison", "intervention"], n // 2),
+            "x": rng.normal(size=n),
+            "lo": np.repeat([0.0, 3.0], n // 2),
+            "hi": np.repeat([3.0, np.inf], n // 2),
+        }
+    )
 
 
 def fit(df, **kw):
@@ -31,7 +41,9 @@ def fit(df, **kw):
 
 def test_negative_duration(small):
     small.loc[4, "t"] = -1.0
-    with pytest.raises(SurvivalDataError, match=r"'t' \(duration\) must be >= 0, but 1 rows .*-1.0 in row 4"):
+    with pytest.raises(
+        SurvivalDataError, match=r"'t' \(duration\) must be >= 0, but 1 rows .*-1.0 in row 4"
+    ):
         fit(small, duration="t", event="e")
 
 
@@ -43,13 +55,17 @@ def test_missing_duration(small):
 
 def test_event_outside_01(small):
     small.loc[7, "e"] = 2
-    with pytest.raises(SurvivalDataError, match=r"'e' \(event\) must be 0 \(censored\) or 1.*2 in row 7"):
+    with pytest.raises(
+        SurvivalDataError, match=r"'e' \(event\) must be 0 \(censored\) or 1.*2 in row 7"
+    ):
         fit(small, duration="t", event="e")
 
 
 def test_lower_above_upper(small):
     small.loc[0, "lo"] = 5.0
-    with pytest.raises(SurvivalDataError, match=r"lower bound 'lo' exceeds upper bound 'hi' in 1 rows"):
+    with pytest.raises(
+        SurvivalDataError, match=r"lower bound 'lo' exceeds upper bound 'hi' in 1 rows"
+    ):
         fit(small, lower="lo", upper="hi")
 
 
@@ -62,12 +78,16 @@ def test_missing_upper_bound(small):
 def test_negative_weights(small):
     w = np.ones(len(small))
     w[3] = -0.5
-    with pytest.raises(SurvivalDataError, match=r"must be non-negative, but 1 weights are negative"):
+    with pytest.raises(
+        SurvivalDataError, match=r"must be non-negative, but 1 weights are negative"
+    ):
         fit(small, duration="t", event="e", weights=w)
 
 
 def test_weights_wrong_length(small):
-    with pytest.raises(SurvivalDataError, match=r"weights has shape \(3,\) but the data have 60 rows"):
+    with pytest.raises(
+        SurvivalDataError, match=r"weights has shape \(3,\) but the data have 60 rows"
+    ):
         fit(small, duration="t", event="e", weights=[1.0, 2.0, 3.0])
 
 

@@ -29,8 +29,11 @@ def reference() -> pd.DataFrame:
 
 
 def ref_value(reference: pd.DataFrame, quantity: str, estimand: str, covariate: str = "") -> float:
-    row = reference[(reference["quantity"] == quantity) & (reference["estimand"] == estimand)
-                    & (reference["covariate"] == covariate)]
+    row = reference[
+        (reference["quantity"] == quantity)
+        & (reference["estimand"] == estimand)
+        & (reference["covariate"] == covariate)
+    ]
     assert len(row) == 1, (quantity, estimand, covariate)
     return float(row["value"].iloc[0])
 
@@ -43,5 +46,6 @@ def fitted_lalonde(lalonde):
         warnings.simplefilter("ignore")
         for estimand in ("ATT", "ATE", "ATO"):
             out[estimand] = PropensityWeights(estimand=estimand).fit(
-                lalonde, treatment="treat", covariates=LALONDE_COVARIATES)
+                lalonde, treatment="treat", covariates=LALONDE_COVARIATES
+            )
     return out

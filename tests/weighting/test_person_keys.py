@@ -17,8 +17,9 @@ COVARIATES = ["age", "separated", "children", "prior_police"]
 def panel_and_fit():
     panel, _ = simulate_mirabal(seed=4, indicators=["negotiates", "slapped_pushed"])
     baseline = panel.baseline()
-    fitted = PropensityWeights(estimand="ATT").fit(baseline, treatment="treated", covariates=COVARIATES,
-                                                   warn=False)
+    fitted = PropensityWeights(estimand="ATT").fit(
+        baseline, treatment="treated", covariates=COVARIATES, warn=False
+    )
     return panel, baseline, fitted
 
 
@@ -35,17 +36,21 @@ def test_by_person_rekeys_through_the_person_column(panel_and_fit):
 
 def test_row_position_weights_are_refused_with_the_fix(panel_and_fit):
     panel, _, fitted = panel_and_fit
-    with pytest.raises(WeightingError, match=r"indexed by 0, 1, 2, \.\.\., which matches none of the panel's "
-                                             r"person ids \(e\.g\. 1001"):
+    with pytest.raises(
+        WeightingError,
+        match=r"indexed by 0, 1, 2, \.\.\., which matches none of the panel's "
+        r"person ids \(e\.g\. 1001",
+    ):
         person_keyed_weights(fitted.weights, panel.persons)
 
 
 def test_by_person_needs_a_person_column(panel_and_fit):
     _, baseline, _ = panel_and_fit
-    fitted = PropensityWeights().fit(baseline.drop(columns="person"), treatment="treated",
-                                     covariates=COVARIATES, warn=False)
+    fitted = PropensityWeights().fit(
+        baseline.drop(columns="person"), treatment="treated", covariates=COVARIATES, warn=False
+    )
     with pytest.raises(WeightingError, match="has no 'person' column"):
-        fitted.by_person
+        _ = fitted.by_person
 
 
 def test_indicator_model_takes_the_fitted_result(panel_and_fit):
@@ -67,8 +72,12 @@ def test_did_takes_the_fitted_result(panel_and_fit):
     from_result = did(panel, level="overall", weights=fitted).to_frame()
     from_series = did(panel, level="overall", weights=fitted.by_person).to_frame()
     unweighted = did(panel, level="overall").to_frame()
-    assert from_result["estimate"].iloc[0] == pytest.approx(from_series["estimate"].iloc[0], rel=1e-12)
-    assert from_result["estimate"].iloc[0] != pytest.approx(unweighted["estimate"].iloc[0], rel=1e-6)
+    assert from_result["estimate"].iloc[0] == pytest.approx(
+        from_series["estimate"].iloc[0], rel=1e-12
+    )
+    assert from_result["estimate"].iloc[0] != pytest.approx(
+        unweighted["estimate"].iloc[0], rel=1e-6
+    )
     with pytest.raises(WeightingError, match="matches none of the panel's person ids"):
         did(panel, level="overall", weights=fitted.weights)
 
@@ -102,8 +111,11 @@ def test_indicator_model_takes_attrition_weights_and_products(panel_and_fit):
     m = both.model
     rng = np.random.default_rng(5)
     at = {k: rng.normal(scale=0.3, size=np.shape(v)) for k, v in m.initial_point().items()}
-    fn = m.compile_fn(m.replace_rvs_by_values([m["cell_logit"], m["person_offset"], m.potentials[0]]),
-                      inputs=m.value_vars, on_unused_input="ignore")
+    fn = m.compile_fn(
+        m.replace_rvs_by_values([m["cell_logit"], m["person_offset"], m.potentials[0]]),
+        inputs=m.value_vars,
+        on_unused_input="ignore",
+    )
     F, off, loglik = fn(at)
     d = both.design
     eta = F.ravel()[d.cell] + d.sign * off.ravel()[d.offset_index]
@@ -117,7 +129,9 @@ def test_attrition_weights_missing_for_an_answered_wave_are_refused(panel_and_fi
     panel, _, _ = panel_and_fit
     responded = panel.responded().stack()
     weights = pd.Series(1.0, index=responded[responded].index).iloc[1:]
-    with pytest.raises(WeightingError, match=r"have no value for \d+ observed answers, e.g. person 1001 at wave 1"):
+    with pytest.raises(
+        WeightingError, match=r"have no value for \d+ observed answers, e.g. person 1001 at wave 1"
+    ):
         IndicatorModel(panel, weights=weights)
 
 
@@ -125,12 +139,18 @@ def test_weights_at_answers_looks_up_person_and_person_wave_keys():
     from mirabal_stats.weighting import weights_at_answers
 
     by_person = pd.Series([2.0, 5.0], index=[7, 8])
-    np.testing.assert_array_equal(weights_at_answers(by_person, [8, 7, 8], ["a", "b", "c"]), [5.0, 2.0, 5.0])
+    np.testing.assert_array_equal(
+        weights_at_answers(by_person, [8, 7, 8], ["a", "b", "c"]), [5.0, 2.0, 5.0]
+    )
     by_wave = pd.Series([1.5, 3.0], index=pd.MultiIndex.from_tuples([(7, "a"), (7, "b")]))
     np.testing.assert_array_equal(weights_at_answers(by_wave, [7, 7], ["b", "a"]), [3.0, 1.5])
-    with pytest.raises(WeightingError, match=r"have no value for 1 observed answers, e.g. person 8 at wave 'b'"):
+    with pytest.raises(
+        WeightingError, match=r"have no value for 1 observed answers, e.g. person 8 at wave 'b'"
+    ):
         weights_at_answers(by_wave, np.array([7, 8]), ["a", "b"])
-    with pytest.raises(WeightingError, match=r"zero or negative for 1 observed answers, e.g. person 7 at wave 'b'"):
+    with pytest.raises(
+        WeightingError, match=r"zero or negative for 1 observed answers, e.g. person 7 at wave 'b'"
+    ):
         weights_at_answers(pd.Series([1.5, 0.0], index=by_wave.index), [7, 7], ["a", "b"])
     three = pd.Series([1.0], index=pd.MultiIndex.from_tuples([(7, "a", 1)]))
     with pytest.raises(WeightingError, match="3-level index; index them by person or by"):
@@ -148,8 +168,13 @@ def test_bayesian_and_panel_models_refuse_the_same_bad_weights_alike(panel_and_f
     weights = pd.Series(1.0, index=responded[responded].index)
     weights.iloc[3] = -1.0
     messages = []
-    for fit in (lambda: IndicatorModel(panel, weights=weights), lambda: panel_models.did(panel, weights=weights)):
-        with pytest.raises(WeightingError, match=r"\(person, wave\)\) are zero or negative for 2 observed answers") as err:
+    for fit in (
+        lambda: IndicatorModel(panel, weights=weights),
+        lambda: panel_models.did(panel, weights=weights),
+    ):
+        with pytest.raises(
+            WeightingError, match=r"\(person, wave\)\) are zero or negative for 2 observed answers"
+        ) as err:
             fit()
         messages.append(str(err.value).split(" (indexed by")[1])
     assert messages[0] == messages[1]

@@ -21,18 +21,26 @@ def simulate_dropout(rng: np.random.Generator, n: int, *, monotone: bool):
     The outcome at every wave is y = x + 0.5 g + noise, so responders over-represent high x and the
     unweighted responder mean is biased for the full-sample mean.
     """
-    base = pd.DataFrame({"group": rng.binomial(1, 0.5, n), "x": rng.normal(size=n)},
-                        index=pd.Index(np.arange(100, 100 + n), name="person"))
+    base = pd.DataFrame(
+        {"group": rng.binomial(1, 0.5, n), "x": rng.normal(size=n)},
+        index=pd.Index(np.arange(100, 100 + n), name="person"),
+    )
     resp = np.ones((n, N_WAVES), dtype=bool)
     for t in range(1, N_WAVES):
         p = 1 / (1 + np.exp(-(0.8 - 0.3 * t + 1.2 * base["x"] - 0.6 * base["group"])))
         r = rng.random(n) < p
         resp[:, t] = r & resp[:, t - 1] if monotone else r
-    y = base["x"].to_numpy()[:, None] + 0.5 * base["group"].to_numpy()[:, None] \
+    y = (
+        base["x"].to_numpy()[:, None]
+        + 0.5 * base["group"].to_numpy()[:, None]
         + rng.normal(size=(n, N_WAVES))
+    )
     waves = list(range(1, N_WAVES + 1))
-    return (base, pd.DataFrame(resp, index=base.index, columns=waves),
-            pd.DataFrame(y, index=base.index, columns=waves))
+    return (
+        base,
+        pd.DataFrame(resp, index=base.index, columns=waves),
+        pd.DataFrame(y, index=base.index, columns=waves),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +86,9 @@ def test_monotone_sequential_model_recovers_mean():
     base, resp, y = simulate_dropout(np.random.default_rng(5), 4000, monotone=True)
     # Strong monotone dropout: by wave 4 a few responders stand in for many dropouts.
     with pytest.warns(ESSWarning, match="low effective sample size among responders"):
-        res = AttritionWeights(covariates=["x"], monotone=True).fit(resp, baseline=base,
-                                                                  prior_outcome=y)
+        res = AttritionWeights(covariates=["x"], monotone=True).fit(
+            resp, baseline=base, prior_outcome=y
+        )
     assert "prior_outcome" not in res.response_models().columns
     w = res.weights.unstack("wave")
     for t in range(2, N_WAVES + 1):
@@ -139,8 +148,9 @@ def test_works_on_indicator_panel():
     baseline = panel.baseline().set_index("person")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pw = PropensityWeights().fit(baseline, treatment="treated",
-                                     covariates=["age", "employed", "prior_police"])
+        pw = PropensityWeights().fit(
+            baseline, treatment="treated", covariates=["age", "employed", "prior_police"]
+        )
     combined = aw.combine(pw.weights)
     assert combined.index.equals(aw.weights.index)
     ax = aw.plot_weights()

@@ -25,9 +25,15 @@ def small(rng):
     n = 200
     x = rng.normal(size=n)
     a = rng.binomial(1, 1 / (1 + np.exp(-0.5 * x)))
-    return pd.DataFrame({"treat": a, "x": x, "z": rng.normal(size=n),
-                         "site": rng.choice(["north", "south", "east"], n),
-                         "y": x + a + rng.normal(size=n)})
+    return pd.DataFrame(
+        {
+            "treat": a,
+            "x": x,
+            "z": rng.normal(size=n),
+            "site": rng.choice(["north", "south", "east"], n),
+            "y": x + a + rng.normal(size=n),
+        }
+    )
 
 
 def test_treatment_not_binary(small):
@@ -66,7 +72,8 @@ def test_missing_indicator_strategy_is_reported(small):
     bad.loc[bad.index[:7], "x"] = np.nan
     bad.loc[bad.index[3:5], "site"] = None
     res = PropensityWeights(missing="indicator").fit(
-        bad, treatment="treat", covariates=["x", "site"], warn=False)
+        bad, treatment="treat", covariates=["x", "site"], warn=False
+    )
     assert res.design.missing_report == {"x": 7, "site": 2}
     assert "x_missing" in res.design.model_names and "site_missing" in res.design.model_names
     assert "filled and flagged with indicators: x (7), site (2)" in res.summary()
@@ -113,45 +120,69 @@ def test_ess_warning_when_ess_collapses(lalonde):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BalanceWarning)
             PropensityWeights(ess_threshold=0.3).fit(
-                lalonde, treatment="treat", covariates=LALONDE_COVARIATES)
+                lalonde, treatment="treat", covariates=LALONDE_COVARIATES
+            )
 
 
 def test_effect_errors(lalonde, fitted_lalonde):
     with pytest.raises(SpecificationError, match="needs to know how the weights were estimated"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat",
-                        weights=fitted_lalonde["ATT"].weights, se_method="m_estimation")
+        weighted_effect(
+            lalonde,
+            outcome="re78",
+            treatment="treat",
+            weights=fitted_lalonde["ATT"].weights,
+            se_method="m_estimation",
+        )
     with pytest.raises(WeightingError, match="non-negative"):
         weighted_effect(lalonde, outcome="re78", treatment="treat", weights=-np.ones(len(lalonde)))
     with pytest.raises(SpecificationError, match="weights are not available for 14 row"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat",
-                        weights=fitted_lalonde["ATT"].weights.iloc[:-14])
+        weighted_effect(
+            lalonde,
+            outcome="re78",
+            treatment="treat",
+            weights=fitted_lalonde["ATT"].weights.iloc[:-14],
+        )
     with pytest.raises(SpecificationError, match="se_method must be one of"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat", weights=np.ones(len(lalonde)),
-                        se_method="hc3")
+        weighted_effect(
+            lalonde,
+            outcome="re78",
+            treatment="treat",
+            weights=np.ones(len(lalonde)),
+            se_method="hc3",
+        )
 
 
 def test_missing_outcome_rows_excluded_with_warning(lalonde, fitted_lalonde):
     df = lalonde.copy()
     df.loc[df.index[:4], "re78"] = np.nan
     with pytest.warns(RowsExcludedWarning, match="4 row.* missing 're78'"):
-        eff = weighted_effect(df, outcome="re78", treatment="treat", weights=fitted_lalonde["ATT"],
-                              se_method="m_estimation")
+        eff = weighted_effect(
+            df,
+            outcome="re78",
+            treatment="treat",
+            weights=fitted_lalonde["ATT"],
+            se_method="m_estimation",
+        )
     assert eff.n_treated == 181
     assert np.isfinite(eff.std_error)
 
 
 def test_m_estimation_refuses_trimmed_and_other_methods(lalonde):
     res = PropensityWeights(trim_quantile=0.99).fit(
-        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False)
+        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False
+    )
     assert res.trim_report.n_affected_control == 5
     with pytest.raises(SpecificationError, match="trimmed or truncated"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
-                        se_method="m_estimation")
+        weighted_effect(
+            lalonde, outcome="re78", treatment="treat", weights=res, se_method="m_estimation"
+        )
     eb = PropensityWeights(method="entropy").fit(
-        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False)
+        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False
+    )
     with pytest.raises(SpecificationError, match="use se_method='bootstrap'"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat", weights=eb,
-                        se_method="m_estimation")
+        weighted_effect(
+            lalonde, outcome="re78", treatment="treat", weights=eb, se_method="m_estimation"
+        )
 
 
 def test_specification_errors():
@@ -165,15 +196,35 @@ def test_specification_errors():
 
 def test_bootstrap_refits_weights_and_agrees_with_m_estimation(lalonde, fitted_lalonde):
     res = fitted_lalonde["ATT"]
-    boot = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
-                           se_method="bootstrap", n_bootstrap=200, random_seed=5)
-    again = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
-                            se_method="bootstrap", n_bootstrap=200, random_seed=5)
+    boot = weighted_effect(
+        lalonde,
+        outcome="re78",
+        treatment="treat",
+        weights=res,
+        se_method="bootstrap",
+        n_bootstrap=200,
+        random_seed=5,
+    )
+    again = weighted_effect(
+        lalonde,
+        outcome="re78",
+        treatment="treat",
+        weights=res,
+        se_method="bootstrap",
+        n_bootstrap=200,
+        random_seed=5,
+    )
     assert boot.std_error == again.std_error  # seeded
     assert boot.bootstrap_estimates.size == 200
     # Both estimate the same sampling SD; 200 resamples give ~5% Monte-Carlo error.
     assert boot.std_error == pytest.approx(798.15, rel=0.2)
     assert boot.estimate == pytest.approx(1214.07, abs=0.01)
     with pytest.raises(SpecificationError, match="at least 50"):
-        weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
-                        se_method="bootstrap", n_bootstrap=10)
+        weighted_effect(
+            lalonde,
+            outcome="re78",
+            treatment="treat",
+            weights=res,
+            se_method="bootstrap",
+            n_bootstrap=10,
+        )

@@ -18,14 +18,32 @@ from mirabal_stats.weighting import PropensityWeights, weighted_effect
 from tests.weighting.conftest import LALONDE_COVARIATES, ref_value
 
 ESTIMANDS = ["ATT", "ATE", "ATO"]
-BALANCE_COLUMNS = ["age", "educ", "race_black", "race_hispan", "race_white", "married",
-                   "nodegree", "re74", "re75"]
+BALANCE_COLUMNS = [
+    "age",
+    "educ",
+    "race_black",
+    "race_hispan",
+    "race_white",
+    "married",
+    "nodegree",
+    "re74",
+    "re75",
+]
 
 
 def test_propensity_coefficients_match_glm(fitted_lalonde, reference):
     fit = fitted_lalonde["ATT"].logistic_fit
-    r_names = ["(Intercept)", "age", "educ", "racehispan", "racewhite", "married", "nodegree",
-               "re74", "re75"]
+    r_names = [
+        "(Intercept)",
+        "age",
+        "educ",
+        "racehispan",
+        "racewhite",
+        "married",
+        "nodegree",
+        "re74",
+        "re75",
+    ]
     expected = [ref_value(reference, "propensity_coef", "none", nm) for nm in r_names]
     np.testing.assert_allclose(fit.coef, expected, rtol=1e-6)
     first5 = [ref_value(reference, "propensity_first5", "none", str(i)) for i in range(1, 6)]
@@ -38,10 +56,16 @@ def test_weights_and_ess_match_r(fitted_lalonde, reference, estimand):
     first5 = [ref_value(reference, "weight_first5", estimand, str(i)) for i in range(1, 6)]
     np.testing.assert_allclose(res.weights.iloc[:5], first5, rtol=1e-6)
     ess = res.effective_sample_size()
-    assert ess.loc["treated", "ess"] == pytest.approx(ref_value(reference, "ess_treated", estimand), rel=1e-6)
-    assert ess.loc["control", "ess"] == pytest.approx(ref_value(reference, "ess_control", estimand), rel=1e-6)
+    assert ess.loc["treated", "ess"] == pytest.approx(
+        ref_value(reference, "ess_treated", estimand), rel=1e-6
+    )
+    assert ess.loc["control", "ess"] == pytest.approx(
+        ref_value(reference, "ess_control", estimand), rel=1e-6
+    )
     w, a = res.weights.to_numpy(), res.treatment
-    assert w[a == 0].max() == pytest.approx(ref_value(reference, "weight_control_max", estimand), rel=1e-6)
+    assert w[a == 0].max() == pytest.approx(
+        ref_value(reference, "weight_control_max", estimand), rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
@@ -59,44 +83,71 @@ def test_balance_statistics_match_cobalt_conventions(fitted_lalonde, reference, 
     np.testing.assert_allclose(table[f"ks_{when}"], r_ks, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(table[f"raw_diff_{when}"], r_raw, rtol=1e-6, atol=1e-9)
     # cobalt's displayed statistic: SMD for continuous, raw difference for binary covariates.
-    np.testing.assert_allclose(table[f"diff_{when}"], np.where(binary, r_raw, r_smd),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        table[f"diff_{when}"], np.where(binary, r_raw, r_smd), rtol=1e-6, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_variance_ratios_match_r(fitted_lalonde, reference, estimand):
     table = fitted_lalonde[estimand].balance().to_frame()
     for c in ["age", "educ", "re74", "re75"]:
-        assert table.loc[c, "vr_un"] == pytest.approx(ref_value(reference, "vr_un", estimand, c), rel=1e-6)
-        assert table.loc[c, "vr_adj"] == pytest.approx(ref_value(reference, "vr_adj", estimand, c), rel=1e-6)
+        assert table.loc[c, "vr_un"] == pytest.approx(
+            ref_value(reference, "vr_un", estimand, c), rel=1e-6
+        )
+        assert table.loc[c, "vr_adj"] == pytest.approx(
+            ref_value(reference, "vr_adj", estimand, c), rel=1e-6
+        )
     assert table.loc[["married", "nodegree", "race_black"], "vr_adj"].isna().all()
 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_weighted_difference_matches_svyglm(lalonde, fitted_lalonde, reference, estimand):
-    eff = weighted_effect(lalonde, outcome="re78", treatment="treat",
-                          weights=fitted_lalonde[estimand].weights)
-    assert eff.estimate == pytest.approx(ref_value(reference, "svyglm_estimate", estimand, "treat"), rel=1e-6)
-    assert eff.std_error == pytest.approx(ref_value(reference, "svyglm_se", estimand, "treat"), rel=1e-6)
+    eff = weighted_effect(
+        lalonde, outcome="re78", treatment="treat", weights=fitted_lalonde[estimand].weights
+    )
+    assert eff.estimate == pytest.approx(
+        ref_value(reference, "svyglm_estimate", estimand, "treat"), rel=1e-6
+    )
+    assert eff.std_error == pytest.approx(
+        ref_value(reference, "svyglm_se", estimand, "treat"), rel=1e-6
+    )
     table = eff.to_frame()
     assert {"estimate", "std_error", "lower", "upper", "ci_level"} <= set(table.columns)
     assert table.loc["treat", "upper"] - table.loc["treat", "estimate"] == pytest.approx(
-        1.959963985 * eff.std_error, rel=1e-8)
+        1.959963985 * eff.std_error, rel=1e-8
+    )
 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_weighted_regression_matches_svyglm(lalonde, fitted_lalonde, reference, estimand):
-    eff = weighted_effect(lalonde, outcome="re78", treatment="treat",
-                          weights=fitted_lalonde[estimand].weights, covariates=LALONDE_COVARIATES)
-    assert eff.estimate == pytest.approx(ref_value(reference, "svyglm_cov_estimate", estimand, "treat"), rel=1e-6)
-    assert eff.std_error == pytest.approx(ref_value(reference, "svyglm_cov_se", estimand, "treat"), rel=1e-6)
+    eff = weighted_effect(
+        lalonde,
+        outcome="re78",
+        treatment="treat",
+        weights=fitted_lalonde[estimand].weights,
+        covariates=LALONDE_COVARIATES,
+    )
+    assert eff.estimate == pytest.approx(
+        ref_value(reference, "svyglm_cov_estimate", estimand, "treat"), rel=1e-6
+    )
+    assert eff.std_error == pytest.approx(
+        ref_value(reference, "svyglm_cov_se", estimand, "treat"), rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_m_estimation_se_matches_stacked_r(lalonde, fitted_lalonde, reference, estimand):
-    eff = weighted_effect(lalonde, outcome="re78", treatment="treat",
-                          weights=fitted_lalonde[estimand], se_method="m_estimation")
-    assert eff.std_error == pytest.approx(ref_value(reference, "mest_se", estimand, "treat"), rel=1e-5)
+    eff = weighted_effect(
+        lalonde,
+        outcome="re78",
+        treatment="treat",
+        weights=fitted_lalonde[estimand],
+        se_method="m_estimation",
+    )
+    assert eff.std_error == pytest.approx(
+        ref_value(reference, "mest_se", estimand, "treat"), rel=1e-5
+    )
 
 
 def test_published_weightit_values(lalonde, fitted_lalonde):
@@ -104,15 +155,28 @@ def test_published_weightit_values(lalonde, fitted_lalonde):
     res = fitted_lalonde["ATT"]
     assert round(res.effective_sample_size().loc["control", "ess"], 2) == 99.82
     assert round(res.weights[res.treatment == 0].max(), 3) == 3.743
-    eff = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res,
-                          se_method="m_estimation")
+    eff = weighted_effect(
+        lalonde, outcome="re78", treatment="treat", weights=res, se_method="m_estimation"
+    )
     assert round(eff.estimate, 1) == 1214.1
     assert round(eff.std_error, 1) == 798.2
     table = res.balance().to_frame()
-    after = {"age": 0.1188, "educ": -0.0284, "married": 0.0186, "nodegree": 0.0184,
-             "re74": -0.0021, "re75": 0.0110}
-    before = {"age": -0.3094, "educ": 0.0550, "married": -0.3236, "nodegree": 0.1114,
-              "re74": -0.7211, "re75": -0.2903}
+    after = {
+        "age": 0.1188,
+        "educ": -0.0284,
+        "married": 0.0186,
+        "nodegree": 0.0184,
+        "re74": -0.0021,
+        "re75": 0.0110,
+    }
+    before = {
+        "age": -0.3094,
+        "educ": 0.0550,
+        "married": -0.3236,
+        "nodegree": 0.1114,
+        "re74": -0.7211,
+        "re75": -0.2903,
+    }
     for name, value in after.items():
         assert round(table.loc[name, "diff_adj"], 4) == pytest.approx(value, abs=1e-12)
     for name, value in before.items():
@@ -123,11 +187,19 @@ def test_entropy_balancing_matches_r_dual_solution(lalonde, reference):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = PropensityWeights(estimand="ATT", method="entropy").fit(
-            lalonde, treatment="treat", covariates=LALONDE_COVARIATES)
+            lalonde, treatment="treat", covariates=LALONDE_COVARIATES
+        )
     w, a = res.weights.to_numpy(), res.treatment
     assert res.effective_sample_size().loc["control", "ess"] == pytest.approx(
-        ref_value(reference, "ebal_ess_control", "ATT"), rel=1e-4)
-    assert w[a == 0].max() == pytest.approx(ref_value(reference, "ebal_weight_control_max", "ATT"), rel=1e-4)
+        ref_value(reference, "ebal_ess_control", "ATT"), rel=1e-4
+    )
+    assert w[a == 0].max() == pytest.approx(
+        ref_value(reference, "ebal_weight_control_max", "ATT"), rel=1e-4
+    )
     eff = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res)
-    assert eff.estimate == pytest.approx(ref_value(reference, "ebal_svyglm_estimate", "ATT", "treat"), rel=1e-4)
-    assert eff.std_error == pytest.approx(ref_value(reference, "ebal_svyglm_se", "ATT", "treat"), rel=1e-4)
+    assert eff.estimate == pytest.approx(
+        ref_value(reference, "ebal_svyglm_estimate", "ATT", "treat"), rel=1e-4
+    )
+    assert eff.std_error == pytest.approx(
+        ref_value(reference, "ebal_svyglm_se", "ATT", "treat"), rel=1e-4
+    )

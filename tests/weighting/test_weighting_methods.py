@@ -14,7 +14,8 @@ from tests.weighting.conftest import LALONDE_COVARIATES
 @pytest.fixture(scope="module")
 def entropy_att(lalonde):
     return PropensityWeights(method="entropy").fit(
-        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False)
+        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False
+    )
 
 
 def test_entropy_att_matches_treated_means_exactly(lalonde, entropy_att):
@@ -31,7 +32,8 @@ def test_entropy_att_matches_treated_means_exactly(lalonde, entropy_att):
 
 def test_entropy_second_moments_match_variances(lalonde):
     res = PropensityWeights(method="entropy", moments=2).fit(
-        lalonde, treatment="treat", covariates=["age", "educ", "re74", "married"], warn=False)
+        lalonde, treatment="treat", covariates=["age", "educ", "re74", "married"], warn=False
+    )
     x = lalonde[["age", "educ", "re74"]].to_numpy(float)
     a = res.treatment
     w = res.weights.to_numpy()
@@ -46,21 +48,27 @@ def test_entropy_second_moments_match_variances(lalonde):
 
 def test_entropy_ate_balances_both_groups_to_sample(lalonde):
     res = PropensityWeights(estimand="ATE", method="entropy").fit(
-        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False)
+        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False
+    )
     x = res.design.balance_matrix
     a, w = res.treatment, res.weights.to_numpy()
     target = x.mean(axis=0)
     for g in (0, 1):
-        np.testing.assert_allclose(weighted_mean(x[a == g], w[a == g]), target, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            weighted_mean(x[a == g], w[a == g]), target, rtol=1e-6, atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("estimand", ["ATT", "ATE", "ATO"])
 def test_cbps_balances_means_exactly(lalonde, estimand):
     res = PropensityWeights(estimand=estimand, method="cbps").fit(
-        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False)
+        lalonde, treatment="treat", covariates=LALONDE_COVARIATES, warn=False
+    )
     table = res.balance().to_frame()
     # Just-identified CBPS balances every propensity-model column exactly (raw mean differences).
-    np.testing.assert_allclose(table["raw_diff_adj"], 0.0, atol=1e-6 * table["mean_treated_un"].abs().max())
+    np.testing.assert_allclose(
+        table["raw_diff_adj"], 0.0, atol=1e-6 * table["mean_treated_un"].abs().max()
+    )
 
 
 def test_ato_logistic_balances_means_exactly(fitted_lalonde):
@@ -82,7 +90,8 @@ def test_gbm_default_improves_balance_and_is_reproducible(lalonde):
 def test_gbm_rejects_unknown_options(lalonde):
     with pytest.raises(SpecificationError, match="unknown key"):
         PropensityWeights(method="gbm", gbm_options={"trees": 5}).fit(
-            lalonde, treatment="treat", covariates=["age"], warn=False)
+            lalonde, treatment="treat", covariates=["age"], warn=False
+        )
 
 
 def test_love_and_propensity_plots_return_axes(fitted_lalonde):

@@ -48,16 +48,26 @@ def replications():
             # Balance in single replications is not what this test is about.
             warnings.simplefilter("ignore")
             pw = PropensityWeights(estimand="ATT").fit(
-                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False)
+                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False
+            )
             eb = PropensityWeights(estimand="ATT", method="entropy").fit(
-                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False)
-        m_est = weighted_effect(df, outcome="y", treatment="treat", weights=pw,
-                                se_method="m_estimation")
+                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False
+            )
+        m_est = weighted_effect(
+            df, outcome="y", treatment="treat", weights=pw, se_method="m_estimation"
+        )
         ebal = weighted_effect(df, outcome="y", treatment="treat", weights=eb)
         naive = df.loc[df["treat"] == 1, "y"].mean() - df.loc[df["treat"] == 0, "y"].mean()
         frame = m_est.to_frame().iloc[0]
-        rows.append({"ipw": m_est.estimate, "lower": frame["lower"], "upper": frame["upper"],
-                     "ebal": ebal.estimate, "naive": naive})
+        rows.append(
+            {
+                "ipw": m_est.estimate,
+                "lower": frame["lower"],
+                "upper": frame["upper"],
+                "ebal": ebal.estimate,
+                "naive": naive,
+            }
+        )
     return pd.DataFrame(rows)
 
 

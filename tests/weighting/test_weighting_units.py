@@ -24,8 +24,12 @@ A = np.array([1, 1, 1, 0, 0])
 
 def test_att_ate_ato_weights_by_hand():
     np.testing.assert_allclose(weights_from_propensity(P, A, estimand="ATT"), [1, 1, 1, 1 / 3, 1])
-    np.testing.assert_allclose(weights_from_propensity(P, A, estimand="ATE"), [5, 2, 1.25, 4 / 3, 2])
-    np.testing.assert_allclose(weights_from_propensity(P, A, estimand="ATO"), [0.8, 0.5, 0.2, 0.25, 0.5])
+    np.testing.assert_allclose(
+        weights_from_propensity(P, A, estimand="ATE"), [5, 2, 1.25, 4 / 3, 2]
+    )
+    np.testing.assert_allclose(
+        weights_from_propensity(P, A, estimand="ATO"), [0.8, 0.5, 0.2, 0.25, 0.5]
+    )
 
 
 def test_stabilised_ate_weights_use_group_shares():
@@ -90,7 +94,8 @@ def test_smd_binary_uses_p_one_minus_p():
     a = np.array([1, 1, 1, 0, 0])
     p1 = 2 / 3
     assert smd(x, a, binary=True, sd_denominator="treated")[0] == pytest.approx(
-        (p1 - 0.5) / np.sqrt(p1 * (1 - p1)))
+        (p1 - 0.5) / np.sqrt(p1 * (1 - p1))
+    )
 
 
 def test_weighted_smd_keeps_unweighted_denominator():
@@ -122,7 +127,8 @@ def test_formula_equals_treatment_and_covariates(lalonde, fitted_lalonde):
     from mirabal_stats.weighting import PropensityWeights
 
     res = PropensityWeights().fit(
-        lalonde, formula="treat ~ age + educ + race + married + nodegree + re74 + re75", warn=False)
+        lalonde, formula="treat ~ age + educ + race + married + nodegree + re74 + re75", warn=False
+    )
     np.testing.assert_allclose(res.weights, fitted_lalonde["ATT"].weights)
 
 
@@ -131,8 +137,9 @@ def test_weights_aligned_to_input_index(lalonde):
 
     shuffled = lalonde.sample(frac=1.0, random_state=np.random.default_rng(3).integers(1 << 31))
     shuffled.index = pd.Index([f"p{i}" for i in range(len(shuffled))])
-    res = PropensityWeights().fit(shuffled, treatment="treat",
-                                  covariates=["age", "educ", "re74"], warn=False)
+    res = PropensityWeights().fit(
+        shuffled, treatment="treat", covariates=["age", "educ", "re74"], warn=False
+    )
     assert res.weights.index.equals(shuffled.index)
     assert (res.weights[shuffled["treat"] == 1] == 1).all()
     assert res.propensity.between(0, 1).all()

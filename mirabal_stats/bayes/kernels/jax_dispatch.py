@@ -47,9 +47,7 @@ def _value_and_grad(F, offset, cell, person, sign, y):
     r = yf - jnp.where(pos, 1.0, e) / (1.0 + e)  # y - sigmoid(eta)
     dF = jax.ops.segment_sum(r, cell, num_segments=F.shape[0])
     # Answers are sorted by person (prepare_cells), which lets XLA skip the sort.
-    doff = jax.ops.segment_sum(
-        s * r, person, num_segments=offset.shape[0], indices_are_sorted=True
-    )
+    doff = jax.ops.segment_sum(s * r, person, num_segments=offset.shape[0], indices_are_sorted=True)
     return value, dF, doff
 
 

@@ -109,7 +109,9 @@ class LogitCellsLoglikOp(Op):
                 grad_not_implemented(self, 0, inputs[0], "second derivative of logit_cells_loglik"),
                 grad_not_implemented(self, 1, inputs[1], "second derivative of logit_cells_loglik"),
             ] + [disconnected_type() for _ in range(4)]
-        return [g_value * outputs[1], g_value * outputs[2]] + [disconnected_type() for _ in range(4)]
+        return [g_value * outputs[1], g_value * outputs[2]] + [
+            disconnected_type() for _ in range(4)
+        ]
 
 
 _logit_cells_op = LogitCellsLoglikOp()

@@ -6,8 +6,16 @@ from mirabal_stats.reporting.document import Note, Paragraph, Section, Table, fi
 
 __all__ = ["balance_section"]
 
-_COLUMNS = ["type", "mean_treated_un", "mean_control_un", "mean_control_adj", "diff_un",
-            "diff_adj", "vr_adj", "balanced"]
+_COLUMNS = [
+    "type",
+    "mean_treated_un",
+    "mean_control_un",
+    "mean_control_adj",
+    "diff_un",
+    "diff_adj",
+    "vr_adj",
+    "balanced",
+]
 
 
 def balance_section(weights) -> Section:
@@ -39,10 +47,13 @@ def balance_section(weights) -> Section:
             weights.plot_love(),
             name="love-plot",
             caption="Love plot: absolute standardised differences before (open) and after "
-                    "(filled) weighting; the dashed line is the balance threshold.",
+            "(filled) weighting; the dashed line is the balance threshold.",
         ),
-        Table("balance", "Covariate balance before (_un) and after (_adj) weighting.",
-              table[[c for c in _COLUMNS if c in table]]),
+        Table(
+            "balance",
+            "Covariate balance before (_un) and after (_adj) weighting.",
+            table[[c for c in _COLUMNS if c in table]],
+        ),
         Table("effective_sample_size", "Kish effective sample size by group.", ess, digits=1),
     ]
     if not balance.all_balanced:
@@ -51,7 +62,7 @@ def balance_section(weights) -> Section:
                 f"{len(balance.unbalanced)} covariate term(s) remain imbalanced after weighting: "
                 f"{', '.join(map(str, balance.unbalanced))}. Effects may still be confounded by "
                 "them; consider another weighting method ([weighting] options, e.g. method = "
-                "\"entropy\") and read the effects with this in mind.",
+                '"entropy") and read the effects with this in mind.',
                 kind="warning",
             )
         )

@@ -71,7 +71,9 @@ def data_summary_section(panel: IndicatorPanel, persons: pd.DataFrame | None = N
     )
     blocks = [
         Paragraph(text),
-        Table("data_summary", "Persons, responses and missing answers by group.", summary, digits=1),
+        Table(
+            "data_summary", "Persons, responses and missing answers by group.", summary, digits=1
+        ),
         Table("indicators", "Indicators, their measure and the direction of benefit.", indicators),
     ]
     if persons is not None:
@@ -90,11 +92,13 @@ def attrition_section(panel: IndicatorPanel) -> Section:
     table = panel.attrition_table()
     wide = table.pivot(index="wave", columns="group", values=["n_responding", "pct_of_baseline"])
     wide = wide.reindex(index=list(panel.waves))
-    order = [(stat, g) for stat in ("n_responding", "pct_of_baseline")
-             for g in _ordered_groups(panel)]
+    order = [
+        (stat, g) for stat in ("n_responding", "pct_of_baseline") for g in _ordered_groups(panel)
+    ]
     wide = wide[order].astype({c: int for c in order if c[0] == "n_responding"})
-    wide.columns = [f"{'responding' if stat == 'n_responding' else '% of baseline'}: {g}"
-                    for stat, g in order]
+    wide.columns = [
+        f"{'responding' if stat == 'n_responding' else '% of baseline'}: {g}" for stat, g in order
+    ]
     figure = figure_from_matplotlib(
         attrition_plot(table, groups=panel.groups, treated=panel.treated),
         name="attrition",
@@ -109,13 +113,19 @@ def attrition_section(panel: IndicatorPanel) -> Section:
             "harder to reach) biases comparisons of those who remain; the sensitivity section "
             "shows how far the conclusions move under such dropout."
         ),
-        Table("attrition", "Persons responding per wave and % of the group's baseline respondents.",
-              wide, digits=1),
+        Table(
+            "attrition",
+            "Persons responding per wave and % of the group's baseline respondents.",
+            wide,
+            digits=1,
+        ),
         figure,
     ]
     gap = treated_pct - comparison_pct
     if abs(gap) > DIFFERENTIAL_ATTRITION_PP:
-        more, fewer = (panel.treated, panel.comparison) if gap > 0 else (panel.comparison, panel.treated)
+        more, fewer = (
+            (panel.treated, panel.comparison) if gap > 0 else (panel.comparison, panel.treated)
+        )
         blocks.append(
             Note(
                 f"Dropout differs between the groups: by the last wave '{more}' kept "
@@ -152,23 +162,43 @@ def prevalence_section(panel: IndicatorPanel, *, questions: dict | None = None) 
     ]
     for measure in panel.measures:
         rows = table[table["measure"] == measure]
-        pivot = rows.pivot_table(index="indicator", columns=["group", "wave"], values="pct_yes",
-                                 sort=False, dropna=False)
-        pivot = pivot.reindex(columns=pd.MultiIndex.from_product(
-            [_ordered_groups(panel), list(panel.waves)], names=["group", "wave"]))
-        blocks.append(
-            figure_from_matplotlib(
-                prevalence_plot(table, measure=measure, groups=panel.groups,
-                                treated=panel.treated, questions=questions),
-                name=f"prevalence-{safe_name(measure)}",
-                caption=f"Measure '{measure}': % answering yes by wave "
-                        f"(intervention '{panel.treated}' vs comparison '{panel.comparison}').",
+        pivot = rows.pivot_table(
+            index="indicator", columns=["group", "wave"], values="pct_yes", sort=False, dropna=False
+        )
+        pivot = pivot.reindex(
+            columns=pd.MultiIndex.from_product(
+                [_ordered_groups(panel), list(panel.waves)], names=["group", "wave"]
             )
         )
         blocks.append(
-            Table(f"prevalence_{safe_name(measure)}",
-                  f"Measure '{measure}': % yes by group and wave.", pivot, digits=0)
+            figure_from_matplotlib(
+                prevalence_plot(
+                    table,
+                    measure=measure,
+                    groups=panel.groups,
+                    treated=panel.treated,
+                    questions=questions,
+                ),
+                name=f"prevalence-{safe_name(measure)}",
+                caption=f"Measure '{measure}': % answering yes by wave "
+                f"(intervention '{panel.treated}' vs comparison '{panel.comparison}').",
+            )
         )
-    blocks.append(Table("prevalence", "Every indicator × group × wave with counts (n, n_yes):",
-                        table, digits=1, show=False))
+        blocks.append(
+            Table(
+                f"prevalence_{safe_name(measure)}",
+                f"Measure '{measure}': % yes by group and wave.",
+                pivot,
+                digits=0,
+            )
+        )
+    blocks.append(
+        Table(
+            "prevalence",
+            "Every indicator × group × wave with counts (n, n_yes):",
+            table,
+            digits=1,
+            show=False,
+        )
+    )
     return Section("prevalence", "Prevalence by group and wave", tuple(blocks))

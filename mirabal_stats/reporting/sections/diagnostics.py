@@ -13,30 +13,48 @@ __all__ = ["PLAIN_LANGUAGE", "plain_language", "diagnostics_section"]
 
 #: What each warning class means for someone reading the report, most specific class first.
 PLAIN_LANGUAGE: tuple[tuple[type[Warning], str], ...] = (
-    (exc.BalanceWarning,
-     "After weighting, some baseline characteristics still differ between the groups: the "
-     "groups are not comparable on them, so effect estimates may be biased."),
-    (exc.ESSWarning,
-     "An effective sample size is small: the weights or the MCMC draws rest on few effective "
-     "observations, so the estimate is imprecise and may be unstable."),
-    (exc.SeparationWarning,
-     "An outcome is perfectly predicted in part of the data (e.g. nobody in a group said yes): "
-     "that odds ratio is unbounded and its estimate unreliable."),
-    (exc.ConvergenceWarning,
-     "An estimation algorithm did not converge: do not use its numbers until it does."),
-    (exc.SamplingWarning,
-     "The MCMC sampler's checks (R-hat, effective sample size, divergences) are outside safe "
-     "limits: run more draws or tuning before relying on the Bayesian estimates."),
-    (exc.ProportionalHazardsWarning,
-     "The hazard ratio changes over follow-up, so one hazard ratio summarises the difference "
-     "poorly; read the survival curves."),
-    (exc.FewClustersWarning,
-     "Few clusters for cluster-robust standard errors: the cross-check intervals may be too "
-     "narrow."),
-    (exc.EstimabilityWarning,
-     "A quantity could not be estimated from these data (e.g. a group without events)."),
-    (exc.RowsExcludedWarning,
-     "Some rows were left out of an analysis; the message gives the count and the reason."),
+    (
+        exc.BalanceWarning,
+        "After weighting, some baseline characteristics still differ between the groups: the "
+        "groups are not comparable on them, so effect estimates may be biased.",
+    ),
+    (
+        exc.ESSWarning,
+        "An effective sample size is small: the weights or the MCMC draws rest on few effective "
+        "observations, so the estimate is imprecise and may be unstable.",
+    ),
+    (
+        exc.SeparationWarning,
+        "An outcome is perfectly predicted in part of the data (e.g. nobody in a group said yes): "
+        "that odds ratio is unbounded and its estimate unreliable.",
+    ),
+    (
+        exc.ConvergenceWarning,
+        "An estimation algorithm did not converge: do not use its numbers until it does.",
+    ),
+    (
+        exc.SamplingWarning,
+        "The MCMC sampler's checks (R-hat, effective sample size, divergences) are outside safe "
+        "limits: run more draws or tuning before relying on the Bayesian estimates.",
+    ),
+    (
+        exc.ProportionalHazardsWarning,
+        "The hazard ratio changes over follow-up, so one hazard ratio summarises the difference "
+        "poorly; read the survival curves.",
+    ),
+    (
+        exc.FewClustersWarning,
+        "Few clusters for cluster-robust standard errors: the cross-check intervals may be too "
+        "narrow.",
+    ),
+    (
+        exc.EstimabilityWarning,
+        "A quantity could not be estimated from these data (e.g. a group without events).",
+    ),
+    (
+        exc.RowsExcludedWarning,
+        "Some rows were left out of an analysis; the message gives the count and the reason.",
+    ),
     (exc.DataWarning, "Something in the data deserves attention."),
     (exc.MirabalWarning, "A check in mirabal_stats flagged something to look at."),
 )
@@ -95,11 +113,13 @@ def diagnostics_section(
     ours = [r for r in rows if _is_ours(r["kind"]) or r["kind"] == "failed"]
     theirs = [r for r in rows if not (_is_ours(r["kind"]) or r["kind"] == "failed")]
     if not ours:
-        blocks.append(Note("No analysis step raised a warning from mirabal_stats's checks.",
-                           kind="info"))
+        blocks.append(
+            Note("No analysis step raised a warning from mirabal_stats's checks.", kind="info")
+        )
     for row in ours:
-        blocks.append(Note(f"[{row['step']}] {row['what it means']} ({row['message']})",
-                           kind="warning"))
+        blocks.append(
+            Note(f"[{row['step']}] {row['what it means']} ({row['message']})", kind="warning")
+        )
     if rows:
         blocks.append(Table("warnings", "All warnings by step.", pd.DataFrame(ours + theirs)))
     if sampler_diagnostics is not None:
@@ -107,18 +127,31 @@ def diagnostics_section(
         overview = pd.DataFrame(
             {
                 "check": ["max R-hat", "min bulk ESS", "min tail ESS", "divergent transitions"],
-                "value": [attrs.get("max_r_hat"), attrs.get("min_ess_bulk"),
-                          attrs.get("min_ess_tail"), attrs.get("divergences")],
+                "value": [
+                    attrs.get("max_r_hat"),
+                    attrs.get("min_ess_bulk"),
+                    attrs.get("min_ess_tail"),
+                    attrs.get("divergences"),
+                ],
                 "safe limit": ["<= 1.01", ">= 400", ">= 400", "0"],
             }
         )
-        verdict = ("All sampler checks pass." if attrs.get("ok") else
-                   "Some sampler checks fail: the Bayesian estimates may be inaccurate; rerun "
-                   "with more draws ([bayes] draws and tune).")
+        verdict = (
+            "All sampler checks pass."
+            if attrs.get("ok")
+            else "Some sampler checks fail: the Bayesian estimates may be inaccurate; rerun "
+            "with more draws ([bayes] draws and tune)."
+        )
         blocks.append(Paragraph(f"MCMC sampler of the Bayesian model. {verdict}"))
         blocks.append(Table("sampler_overview", "Sampler checks.", overview, digits=3))
-        blocks.append(Table("sampler_diagnostics", "R-hat and ESS for every parameter:",
-                            sampler_diagnostics, show=False))
+        blocks.append(
+            Table(
+                "sampler_diagnostics",
+                "R-hat and ESS for every parameter:",
+                sampler_diagnostics,
+                show=False,
+            )
+        )
     return Section("diagnostics", "Diagnostics and warnings", tuple(blocks))
 
 
@@ -126,4 +159,3 @@ def _is_ours(kind: str) -> bool:
     return isinstance(getattr(exc, kind, None), type) and issubclass(
         getattr(exc, kind), exc.MirabalWarning
     )
-

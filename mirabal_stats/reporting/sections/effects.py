@@ -59,7 +59,9 @@ def _bayes_ratio(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _side(frames: dict[str, pd.DataFrame], extra: dict[str, list[str]] | None = None) -> pd.DataFrame:
+def _side(
+    frames: dict[str, pd.DataFrame], extra: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
     """Methods side by side: columns (method, statistic)."""
     pieces = {}
     for method, frame in frames.items():
@@ -151,85 +153,162 @@ def effects_section(
     ratio: dict[str, pd.DataFrame] = {}
     if bayes is not None:
         ratio["Bayesian"] = _bayes_ratio(
-            bayes.effects(level="measure", scale="log_odds", ci_level=ci_level))
+            bayes.effects(level="measure", scale="log_odds", ci_level=ci_level)
+        )
     if gee_measure is not None:
         ratio["GEE"] = gee_measure.to_frame(scale="odds_ratio")
 
     if pp:
         blocks.append(Paragraph("Effects by measure (the mean over the measure's indicators)."))
-        blocks.append(SideBySide((
-            ("Percentage points", figure_from_matplotlib(
-                forest_plot(_long(pp, "measure"), label_column="measure", series="method",
-                            xlabel="beneficial change (pp)", width=5.2),
-                name="effects-measure-pp",
-                caption=f"Beneficial change by measure, percentage points, {pct} intervals.")),
-            ("Odds ratios", figure_from_matplotlib(
-                forest_plot(_long(ratio, "measure"), label_column="measure", series="method",
-                            xlabel="beneficial odds ratio (log scale)", reference=1.0,
-                            log_scale=True, width=5.2),
-                name="effects-measure-or",
-                caption=f"Beneficial odds ratio by measure (geometric mean over indicators), "
-                        f"{pct} intervals.")
-             if ratio else Note("No odds-ratio estimates were produced.", kind="omitted")),
-        )))
-        blocks.append(Table(
-            "effects_measure_pp", "Beneficial change by measure (pp): main estimate and "
-            "cross-checks; prob_beneficial = posterior probability of improvement.",
-            _side(pp, {"Bayesian": ["prob_beneficial"], "GEE": ["p_value"], "DiD": ["p_value"]}),
-            digits=2))
+        blocks.append(
+            SideBySide(
+                (
+                    (
+                        "Percentage points",
+                        figure_from_matplotlib(
+                            forest_plot(
+                                _long(pp, "measure"),
+                                label_column="measure",
+                                series="method",
+                                xlabel="beneficial change (pp)",
+                                width=5.2,
+                            ),
+                            name="effects-measure-pp",
+                            caption=f"Beneficial change by measure, percentage points, {pct} intervals.",
+                        ),
+                    ),
+                    (
+                        "Odds ratios",
+                        figure_from_matplotlib(
+                            forest_plot(
+                                _long(ratio, "measure"),
+                                label_column="measure",
+                                series="method",
+                                xlabel="beneficial odds ratio (log scale)",
+                                reference=1.0,
+                                log_scale=True,
+                                width=5.2,
+                            ),
+                            name="effects-measure-or",
+                            caption=f"Beneficial odds ratio by measure (geometric mean over indicators), "
+                            f"{pct} intervals.",
+                        )
+                        if ratio
+                        else Note("No odds-ratio estimates were produced.", kind="omitted"),
+                    ),
+                )
+            )
+        )
+        blocks.append(
+            Table(
+                "effects_measure_pp",
+                "Beneficial change by measure (pp): main estimate and "
+                "cross-checks; prob_beneficial = posterior probability of improvement.",
+                _side(
+                    pp, {"Bayesian": ["prob_beneficial"], "GEE": ["p_value"], "DiD": ["p_value"]}
+                ),
+                digits=2,
+            )
+        )
         if ratio:
-            blocks.append(Table("effects_measure_or", "Beneficial odds ratio by measure.",
-                                _side(ratio), digits=2))
+            blocks.append(
+                Table(
+                    "effects_measure_or",
+                    "Beneficial odds ratio by measure.",
+                    _side(ratio),
+                    digits=2,
+                )
+            )
         flagged = _disagreements(pp, "Bayesian")
         if flagged:
-            blocks.append(Note(
-                "The cross-checks disagree with the Bayesian estimate (intervals do not overlap) "
-                f"for: {', '.join(flagged)}. The methods target slightly different quantities "
-                "(person-conditional vs population-averaged) and handle dropout differently; "
-                "look at the prevalence plots before relying on either.", kind="warning"))
+            blocks.append(
+                Note(
+                    "The cross-checks disagree with the Bayesian estimate (intervals do not overlap) "
+                    f"for: {', '.join(flagged)}. The methods target slightly different quantities "
+                    "(person-conditional vs population-averaged) and handle dropout differently; "
+                    "look at the prevalence plots before relying on either.",
+                    kind="warning",
+                )
+            )
 
     # ---- indicators
     ind_pp: dict[str, pd.DataFrame] = {}
     ind_or: dict[str, pd.DataFrame] = {}
     if bayes is not None:
         ind_pp["Bayesian"] = oriented(
-            bayes.effects(level="indicator", scale="pp", ci_level=ci_level), benefit_sign)
-        ind_or["Bayesian"] = oriented(_bayes_ratio(
-            bayes.effects(level="indicator", scale="log_odds", ci_level=ci_level)),
-            benefit_sign, ratio=True)
+            bayes.effects(level="indicator", scale="pp", ci_level=ci_level), benefit_sign
+        )
+        ind_or["Bayesian"] = oriented(
+            _bayes_ratio(bayes.effects(level="indicator", scale="log_odds", ci_level=ci_level)),
+            benefit_sign,
+            ratio=True,
+        )
     if gee_indicator is not None:
         ind_pp["GEE"] = oriented(gee_indicator.to_frame(scale="pp"), benefit_sign)
-        ind_or["GEE"] = oriented(gee_indicator.to_frame(scale="odds_ratio"), benefit_sign,
-                                 ratio=True)
+        ind_or["GEE"] = oriented(
+            gee_indicator.to_frame(scale="odds_ratio"), benefit_sign, ratio=True
+        )
     if did_indicator is not None:
         ind_pp["DiD"] = oriented(did_indicator.to_frame(scale="pp"), benefit_sign)
     if ind_pp:
         plotted = {k: v for k, v in ind_pp.items() if k != "DiD"} or ind_pp
         plotted_or = ind_or
         blocks.append(Paragraph("Effects by indicator (oriented so that right = improvement)."))
-        blocks.append(figure_from_matplotlib(
-            forest_plot(_long(plotted, "indicator"), label_column="indicator",
-                        series="method", xlabel="beneficial change (pp)", width=9.0),
-            name="effects-indicator-pp",
-            caption=f"Beneficial change per indicator (pp), {pct} intervals."))
+        blocks.append(
+            figure_from_matplotlib(
+                forest_plot(
+                    _long(plotted, "indicator"),
+                    label_column="indicator",
+                    series="method",
+                    xlabel="beneficial change (pp)",
+                    width=9.0,
+                ),
+                name="effects-indicator-pp",
+                caption=f"Beneficial change per indicator (pp), {pct} intervals.",
+            )
+        )
         if plotted_or:
-            blocks.append(figure_from_matplotlib(
-                forest_plot(_long(plotted_or, "indicator"), label_column="indicator",
-                            series="method", xlabel="beneficial odds ratio (log scale)",
-                            reference=1.0, log_scale=True, width=9.0),
-                name="effects-indicator-or",
-                caption=f"Beneficial odds ratio per indicator, {pct} intervals."))
-        blocks.append(Table("effects_indicator_pp", "Beneficial change per indicator (pp).",
-                            _side(ind_pp, {"Bayesian": ["prob_beneficial"]}), digits=2))
+            blocks.append(
+                figure_from_matplotlib(
+                    forest_plot(
+                        _long(plotted_or, "indicator"),
+                        label_column="indicator",
+                        series="method",
+                        xlabel="beneficial odds ratio (log scale)",
+                        reference=1.0,
+                        log_scale=True,
+                        width=9.0,
+                    ),
+                    name="effects-indicator-or",
+                    caption=f"Beneficial odds ratio per indicator, {pct} intervals.",
+                )
+            )
+        blocks.append(
+            Table(
+                "effects_indicator_pp",
+                "Beneficial change per indicator (pp).",
+                _side(ind_pp, {"Bayesian": ["prob_beneficial"]}),
+                digits=2,
+            )
+        )
         if ind_or:
-            blocks.append(Table("effects_indicator_or", "Beneficial odds ratio per indicator.",
-                                _side(ind_or), digits=2))
+            blocks.append(
+                Table(
+                    "effects_indicator_or",
+                    "Beneficial odds ratio per indicator.",
+                    _side(ind_or),
+                    digits=2,
+                )
+            )
         flagged = _disagreements(ind_pp, "Bayesian")
         if flagged:
-            blocks.append(Note(
-                f"Cross-check intervals do not overlap the Bayesian ones for {len(flagged)} "
-                f"indicator estimate(s): {', '.join(flagged[:8])}"
-                f"{' ...' if len(flagged) > 8 else ''}. Partial pooling pulls extreme "
-                "indicators towards their measure's mean, which is the usual reason.",
-                kind="info"))
+            blocks.append(
+                Note(
+                    f"Cross-check intervals do not overlap the Bayesian ones for {len(flagged)} "
+                    f"indicator estimate(s): {', '.join(flagged[:8])}"
+                    f"{' ...' if len(flagged) > 8 else ''}. Partial pooling pulls extreme "
+                    "indicators towards their measure's mean, which is the usual reason.",
+                    kind="info",
+                )
+            )
     return Section("effects", "Programme effects per measure and indicator", tuple(blocks))

@@ -24,24 +24,33 @@ def _bayes_blocks(bayes_table: pd.DataFrame) -> list:
             "log-odds scale; the effect on the treated is recomputed for every posterior draw."
         ),
         figure_from_matplotlib(
-            sensitivity_plot(table, xlabel="odds ratio of an unfavourable answer (model-based)",
-                             ylabel="beneficial change (pp)"),
+            sensitivity_plot(
+                table,
+                xlabel="odds ratio of an unfavourable answer (model-based)",
+                ylabel="beneficial change (pp)",
+            ),
             name="sensitivity-bayes",
             caption="Bayesian effect per measure under increasingly unfavourable dropout.",
         ),
     ]
     rows = []
     for measure, delta in tipping.items():
-        rows.append({"measure": measure, "tipping_delta": delta,
-                     "tipping_odds_ratio": float(np.exp(delta))})
+        rows.append(
+            {"measure": measure, "tipping_delta": delta, "tipping_odds_ratio": float(np.exp(delta))}
+        )
     if rows:
-        blocks.append(Table(
-            "sensitivity_bayes_tipping",
-            "Tipping point per measure: the odds ratio at which the interval's lower end reaches "
-            "zero (inf = never within the grid; 1 = not clearly beneficial even under MAR).",
-            pd.DataFrame(rows).set_index("measure"), digits=2))
-    blocks.append(Table("sensitivity_bayes", "Bayesian delta adjustment, every estimate:",
-                        table, show=False))
+        blocks.append(
+            Table(
+                "sensitivity_bayes_tipping",
+                "Tipping point per measure: the odds ratio at which the interval's lower end reaches "
+                "zero (inf = never within the grid; 1 = not clearly beneficial even under MAR).",
+                pd.DataFrame(rows).set_index("measure"),
+                digits=2,
+            )
+        )
+    blocks.append(
+        Table("sensitivity_bayes", "Bayesian delta adjustment, every estimate:", table, show=False)
+    )
     return blocks
 
 
@@ -81,28 +90,51 @@ def sensitivity_section(table: pd.DataFrame, bayes_table: pd.DataFrame | None = 
     ]
     for row in tips.itertuples(index=False):
         if row.lower_mar <= 0:
-            text = (f"'{row.measure}': under missing at random the change is {row.estimate_mar:+.1f} "
-                    f"pp ({row.lower_mar:+.1f} to {row.upper_mar:+.1f}), not clearly beneficial; "
-                    "informative dropout does not create a benefit here.")
+            text = (
+                f"'{row.measure}': under missing at random the change is {row.estimate_mar:+.1f} "
+                f"pp ({row.lower_mar:+.1f} to {row.upper_mar:+.1f}), not clearly beneficial; "
+                "informative dropout does not create a benefit here."
+            )
         elif np.isnan(row.tipping_odds_ratio):
-            text = (f"'{row.measure}': the benefit ({row.estimate_mar:+.1f} pp under missing at "
-                    f"random) stays clear of zero for every odds ratio tried, up to "
-                    f"{table['odds_ratio'].max():g}.")
+            text = (
+                f"'{row.measure}': the benefit ({row.estimate_mar:+.1f} pp under missing at "
+                f"random) stays clear of zero for every odds ratio tried, up to "
+                f"{table['odds_ratio'].max():g}."
+            )
         else:
-            text = (f"'{row.measure}': the benefit ({row.estimate_mar:+.1f} pp under missing at "
-                    f"random) is no longer clear once dropouts' odds of an unfavourable answer "
-                    f"are {row.tipping_odds_ratio:g} times those of responders.")
+            text = (
+                f"'{row.measure}': the benefit ({row.estimate_mar:+.1f} pp under missing at "
+                f"random) is no longer clear once dropouts' odds of an unfavourable answer "
+                f"are {row.tipping_odds_ratio:g} times those of responders."
+            )
         blocks.append(Paragraph(text))
     wide = table.pivot(index="measure", columns="odds_ratio", values="estimate")
     wide = wide.reindex(index=list(dict.fromkeys(table["measure"])))
     wide.columns = [f"OR {c:g}" for c in wide.columns]
-    blocks.append(Table("sensitivity_summary", "Beneficial change (pp) by measure and odds ratio.",
-                        wide, digits=1))
-    blocks.append(Table("sensitivity", "Every estimate with its bootstrap interval.", table,
-                        digits=2, show=False))
+    blocks.append(
+        Table(
+            "sensitivity_summary",
+            "Beneficial change (pp) by measure and odds ratio.",
+            wide,
+            digits=1,
+        )
+    )
+    blocks.append(
+        Table(
+            "sensitivity",
+            "Every estimate with its bootstrap interval.",
+            table,
+            digits=2,
+            show=False,
+        )
+    )
     fragile = tips[tips["tipping_odds_ratio"] <= 1.5]
     if not fragile.empty:
-        blocks.append(Note(
-            f"The benefit on {', '.join(map(repr, fragile['measure']))} disappears under mild "
-            "informative dropout (odds ratio 1.5 or less): treat it as fragile.", kind="warning"))
+        blocks.append(
+            Note(
+                f"The benefit on {', '.join(map(repr, fragile['measure']))} disappears under mild "
+                "informative dropout (odds ratio 1.5 or less): treat it as fragile.",
+                kind="warning",
+            )
+        )
     return Section("sensitivity", "Sensitivity to informative (MNAR) dropout", tuple(blocks))

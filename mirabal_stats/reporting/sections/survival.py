@@ -59,37 +59,55 @@ def survival_section(
             main.plot_survival(),
             name="survival",
             caption=f"{'Weighted ' if weighted is not None else ''}Kaplan-Meier curves: share "
-                    f"not yet reoffended, with pointwise {main.ci_level:.0%} bands and numbers "
-                    "at risk.",
+            f"not yet reoffended, with pointwise {main.ci_level:.0%} bands and numbers "
+            "at risk.",
         ),
     ]
     if weighted is not None:
         blocks.append(
             SideBySide(
                 (
-                    ("Weighted (main)", Table("hazard_ratio_weighted",
-                                              "Cox hazard ratio, propensity-weighted, robust SE.",
-                                              _hazard_row(weighted))),
-                    ("Crude", Table("hazard_ratio_crude", "Cox hazard ratio, unweighted.",
-                                    _hazard_row(unweighted))),
+                    (
+                        "Weighted (main)",
+                        Table(
+                            "hazard_ratio_weighted",
+                            "Cox hazard ratio, propensity-weighted, robust SE.",
+                            _hazard_row(weighted),
+                        ),
+                    ),
+                    (
+                        "Crude",
+                        Table(
+                            "hazard_ratio_crude",
+                            "Cox hazard ratio, unweighted.",
+                            _hazard_row(unweighted),
+                        ),
+                    ),
                 )
             )
         )
     else:
-        blocks.append(Table("hazard_ratio", "Cox hazard ratio, unweighted.", _hazard_row(unweighted)))
+        blocks.append(
+            Table("hazard_ratio", "Cox hazard ratio, unweighted.", _hazard_row(unweighted))
+        )
     incidence = main.cumulative_incidence(horizons)
     blocks.append(
-        Table("cumulative_incidence",
-              f"Share reoffended by{unit} horizon (1 - survival), risk difference and ratio "
-              f"('{treated}' vs '{reference}').",
-              incidence.drop(columns=[c for c in ("p_value",) if c in incidence]))
+        Table(
+            "cumulative_incidence",
+            f"Share reoffended by{unit} horizon (1 - survival), risk difference and ratio "
+            f"('{treated}' vs '{reference}').",
+            incidence.drop(columns=[c for c in ("p_value",) if c in incidence]),
+        )
     )
     tau = float(max(horizons))
     rmst = main.rmst_difference(tau)
     blocks.append(
-        Table("rmst_difference",
-              f"Difference in restricted mean time without reoffending up to {tau:g}{unit} "
-              f"('{treated}' minus '{reference}').", rmst)
+        Table(
+            "rmst_difference",
+            f"Difference in restricted mean time without reoffending up to {tau:g}{unit} "
+            f"('{treated}' minus '{reference}').",
+            rmst,
+        )
     )
     flagged = main.cox.ph_test.index[main.cox.ph_test["p_value"] < 0.05].tolist()
     if flagged:
@@ -103,8 +121,11 @@ def survival_section(
         )
     if main.cox.n_events < 20:
         blocks.append(
-            Note(f"Only {main.cox.n_events} reoffences were recorded: the hazard ratio is "
-                 "imprecise.", kind="warning")
+            Note(
+                f"Only {main.cox.n_events} reoffences were recorded: the hazard ratio is "
+                "imprecise.",
+                kind="warning",
+            )
         )
     if reported is not None:
         blocks.extend(_reported_blocks(reported, horizons, unit))
@@ -133,11 +154,16 @@ def _reported_blocks(reported, horizons, unit: str) -> list:
             reported.plot_survival(),
             name="survival_reported",
             caption="Turnbull (NPMLE) estimate of the share not yet reported to have reoffended, "
-                    "from partners' reports between surveys.",
+            "from partners' reports between surveys.",
         ),
-        Table("hazard_ratio_reported", "Hazard ratio from partners' reports (interval-censored).",
-              table),
-        Table("cumulative_incidence_reported",
-              f"Share reported to have reoffended by{unit} horizon (Turnbull).",
-              reported.cumulative_incidence(horizons)),
+        Table(
+            "hazard_ratio_reported",
+            "Hazard ratio from partners' reports (interval-censored).",
+            table,
+        ),
+        Table(
+            "cumulative_incidence_reported",
+            f"Share reported to have reoffended by{unit} horizon (Turnbull).",
+            reported.cumulative_incidence(horizons),
+        ),
     ]
