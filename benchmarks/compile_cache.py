@@ -87,7 +87,7 @@ def run_session_cache():
     ):
         if clear:
             sampling.clear_compile_cache()
-        panel, _ = simulate_mirabal(seed=seed)
+        panel, _ = simulate_mirabal(random_seed=seed)
         model = IndicatorModel(panel, covariates=SESSION_COVARIATES)
         before = sampling.compile_cache_info()
         t0 = time.perf_counter()

@@ -1,13 +1,23 @@
-"""Shared pieces of every results object: the standard estimate table and provenance.
+"""The one results base of the library: the estimate table, the summary, provenance.
 
-Every results object in the library reports estimates in one table layout,
-``estimate, std_error, lower, upper, ci_level`` (plus optional columns such as ``p_value``), whatever
-the interval level, so tables from different pillars can be stacked and compared.
+Every results object (:class:`Results` subclasses, in every pillar) follows one contract, pinned
+by ``tests/test_api_contract.py``:
+
+- ``to_frame()`` is the estimate table: ``estimate, std_error, lower, upper, ci_level`` first,
+  whatever the interval level, plus extra columns (``p_value``, ``median`` ...), so tables from
+  different pillars can be stacked and compared; per-unit tables (weights, curves) have other names;
+- ``summary()`` returns a :class:`Summary`: it prints as plain text and renders as HTML in a
+  notebook;
+- every ``plot_*`` method takes ``ax=`` and returns the matplotlib Axes it drew on;
+- ``ci_level`` defaults to 0.95 in every pillar;
+- ``provenance`` records package versions, seed, data fingerprint and settings.
 """
 
 from __future__ import annotations
 
+import abc
 import hashlib
+import html
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,15 +30,25 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "Results",
+    "Summary",
     "TABLE_COLUMNS",
+    "DEFAULT_CI_LEVEL",
     "normal_table",
     "check_ci_level",
     "Provenance",
     "make_provenance",
     "data_fingerprint",
+    "axes_or_new",
+    "GROUP_COLOURS",
+    "group_colour",
 ]
 
 TABLE_COLUMNS = ["estimate", "std_error", "lower", "upper", "ci_level"]
+
+#: The interval level of every estimate unless the user asks for another (the report may choose
+#: 0.9 through its config).
+DEFAULT_CI_LEVEL = 0.95
 
 _TRACKED_PACKAGES = (
     "mirabal_stats",
@@ -48,12 +68,109 @@ _TRACKED_PACKAGES = (
 
 def check_ci_level(ci_level: float) -> float:
     """Return ``ci_level`` as a float after checking it lies strictly between 0 and 1."""
-    level = float(ci_level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(
-            f"ci_level must lie strictly between 0 and 1 (e.g. 0.95), got {ci_level!r}."
+    from mirabal_stats.exceptions import SpecificationError
+
+    try:
+        level = float(ci_level)
+    except (TypeError, ValueError):
+        level = np.nan
+    if isinstance(ci_level, bool) or not 0.0 < level < 1.0:
+        raise SpecificationError(
+            f"ci_level must be a number strictly between 0 and 1 (e.g. 0.95 for 95% intervals), "
+            f"got {ci_level!r}."
         )
     return level
+
+
+class Summary(str):
+    """A results summary: plain text when printed, an HTML block in a notebook.
+
+    It is a ``str`` (so ``print(result.summary())`` and ``"effect" in result.summary()`` work)
+    that also carries its tables for the HTML view.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = Summary.build("Two rows.", tables={"estimates": pd.DataFrame({"estimate": [1.0, 2.0]})})
+    >>> print(s.splitlines()[0])
+    Two rows.
+    >>> "<table" in s._repr_html_()
+    True
+    """
+
+    paragraphs: tuple[str, ...]
+    tables: tuple[tuple[str, pd.DataFrame], ...]
+
+    def __new__(cls, text: str, *, paragraphs=(), tables=()):
+        obj = super().__new__(cls, text)
+        obj.paragraphs = tuple(paragraphs) or (str(text),)
+        obj.tables = tuple(tables)
+        return obj
+
+    @classmethod
+    def build(
+        cls, *paragraphs: str, tables: dict[str, pd.DataFrame] | None = None, digits: int = 4
+    ) -> Summary:
+        """Text paragraphs followed by tables (rounded to ``digits`` in the text view)."""
+        tables = dict(tables or {})
+        parts = [p for p in paragraphs if p]
+        for frame in tables.values():
+            parts.append(frame.round(digits).to_string() if len(frame) else "(no rows)")
+        return cls(
+            "\n".join(parts), paragraphs=[p for p in paragraphs if p], tables=tuple(tables.items())
+        )
+
+    def __repr__(self) -> str:
+        # At the prompt a summary should read as text, not as a quoted string.
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        blocks = [f"<p>{html.escape(p)}</p>" for p in self.paragraphs]
+        for name, frame in self.tables:
+            blocks.append(
+                f"<details open><summary>{html.escape(str(name))}</summary>"
+                f"{frame.to_html(float_format=lambda v: f'{v:.4g}')}</details>"
+            )
+        return "<div class='mirabal-summary'>" + "".join(blocks) + "</div>"
+
+
+class Results(abc.ABC):
+    """Base class of every results object (see the module docstring for the contract).
+
+    Subclasses provide ``to_frame()`` (the estimate table), ``summary()`` (a :class:`Summary`)
+    and a ``provenance`` attribute; plots are ``plot_*`` methods taking ``ax=``.
+    """
+
+    provenance: Provenance
+
+    @abc.abstractmethod
+    def to_frame(self) -> pd.DataFrame:
+        """The estimate table: ``estimate, std_error, lower, upper, ci_level`` first."""
+
+    @abc.abstractmethod
+    def summary(self) -> Summary:
+        """Plain-language summary with the estimate table."""
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+#: One colour per group in every figure of every pillar and of the report (colour-blind safe).
+GROUP_COLOURS = {"treated": "#2f5d8a", "comparison": "#d9822b"}
+
+
+def group_colour(is_treated: bool) -> str:
+    """The colour of the intervention (``True``) or the comparison group (``False``)."""
+    return GROUP_COLOURS["treated" if is_treated else "comparison"]
+
+
+def axes_or_new(ax=None, *, figsize: tuple[float, float] = (6.4, 4.0)):
+    """The Axes to draw on: ``ax`` itself, or the Axes of a new figure (``plot_*`` convention)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
 
 
 def normal_table(

@@ -17,7 +17,7 @@ __all__ = [
     "WeightingError",
     "SurvivalDataError",
     "ConfigError",
-    "NotFittedError",
+    "EstimationError",
     "MirabalWarning",
     "DataWarning",
     "RowsExcludedWarning",
@@ -56,8 +56,10 @@ class ConfigError(MirabalError):
     """A command-line configuration file is invalid."""
 
 
-class NotFittedError(MirabalError, AttributeError):
-    """A fitted quantity was requested before ``fit()`` was called."""
+class EstimationError(MirabalError):
+    """A model cannot be fitted to these data: no events, separation, a singular design, or an
+    optimiser that did not converge. Raised by the adapters in place of the third-party
+    library's own exception (kept as ``__cause__``), with what the analysis needs."""
 
 
 class MirabalWarning(UserWarning):

@@ -154,7 +154,7 @@ class IndicatorModel:
     --------
     >>> from mirabal_stats.datasets import simulate_mirabal
     >>> from mirabal_stats.bayes import IndicatorModel
-    >>> panel, truth = simulate_mirabal(seed=1, indicators=["negotiates", "slapped_pushed"])
+    >>> panel, truth = simulate_mirabal(random_seed=1, indicators=["negotiates", "slapped_pushed"])
     >>> model = IndicatorModel(panel)
     >>> model.n_obs > 0
     True

@@ -126,7 +126,7 @@ def write_mirabal_example(folder: str | Path) -> dict[str, Path]:
     """Simulate the example with :data:`EXAMPLE_SEED` and write its three CSV files to ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    panel, truth = simulate_mirabal(seed=EXAMPLE_SEED)
+    panel, truth = simulate_mirabal(random_seed=EXAMPLE_SEED)
     wide = panel.to_wide()
     months = dict(zip(panel.waves, wave_months(len(panel.waves))))
     survey = wide[["person", "wave"]].copy()

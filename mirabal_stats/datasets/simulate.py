@@ -18,7 +18,7 @@ The generating model (log-odds of answering "yes" for person i, indicator k, wav
   "after" figure at month 12 (see :mod:`mirabal_stats.datasets.mirabal_design`).
 
 Calibration uses a large reference population of intervention persons drawn with a fixed
-internal seed, so the true parameters do not depend on ``seed``; ``seed`` only draws the sample.
+internal seed, so the true parameters do not depend on ``random_seed``, which only draws the sample.
 
 Attrition is monotone dropout between surveys (the first survey covers the first two time
 points), with a hazard rising over surveys and depending on group and covariates (MAR) and, with
@@ -38,6 +38,7 @@ from scipy.special import expit
 
 from mirabal_stats.data import IndicatorPanel
 from mirabal_stats.datasets.mirabal_design import indicator_catalogue, wave_months
+from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["MirabalTruth", "simulate_mirabal", "COVARIATES"]
 
@@ -227,11 +228,11 @@ _MNAR_DRIVERS = ("severity", "current_severity", "response")
 
 
 def simulate_mirabal(
+    *,
     n_intervention: int = 100,
     n_comparison: int = 62,
     n_waves: int = 6,
-    *,
-    seed: int | None = None,
+    random_seed: int | None = None,
     indicators: list[str] | None = None,
     sigma_person: float = 1.0,
     attrition: str = "mar",
@@ -257,7 +258,7 @@ def simulate_mirabal(
         Group sizes.
     n_waves : int, default 6
         Time points, evenly spaced over 0-15 months; the first is the baseline ("before").
-    seed : int, optional
+    random_seed : int, optional
         Seed of every random step (sample, answers, dropout, reoffending). Same seed, same panel.
     indicators : list of str, optional
         A subset of indicator codes (smaller, faster models for tests).
@@ -303,18 +304,18 @@ def simulate_mirabal(
     Examples
     --------
     >>> from mirabal_stats.datasets import simulate_mirabal
-    >>> panel, truth = simulate_mirabal(seed=1)
+    >>> panel, truth = simulate_mirabal(random_seed=1)
     >>> panel.n_persons, len(panel.waves), len(panel.indicators), len(panel.measures)
     (162, 6, 34, 6)
     >>> float(truth.reoffending_hazard_ratio)
     0.6
     """
     if mnar_driver not in _MNAR_DRIVERS:
-        raise ValueError(
+        raise SpecificationError(
             f"mnar_driver must be one of {', '.join(map(repr, _MNAR_DRIVERS))}, got {mnar_driver!r}."
         )
     if attrition == "mnar" and mnar_driver != "severity" and response_sd <= 0:
-        raise ValueError(
+        raise SpecificationError(
             f"mnar_driver={mnar_driver!r} needs a person-specific programme response: pass "
             "response_sd > 0 (e.g. 0.8)."
         )
@@ -322,23 +323,25 @@ def simulate_mirabal(
         np.ones(n_waves - 1) if effect_profile is None else np.asarray(effect_profile, dtype=float)
     )
     if profile.shape != (n_waves - 1,) or not np.all(np.isfinite(profile)):
-        raise ValueError(
+        raise SpecificationError(
             f"effect_profile needs one finite multiplier per post-baseline wave ({n_waves - 1}), "
             f"got {effect_profile!r}."
         )
     if response_sd < 0:
-        raise ValueError(f"response_sd must be >= 0, got {response_sd!r}.")
+        raise SpecificationError(f"response_sd must be >= 0, got {response_sd!r}.")
     if attrition not in {"mar", "mnar", "mcar", "none"}:
-        raise ValueError(f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}.")
+        raise SpecificationError(
+            f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}."
+        )
     if n_intervention < 1 or n_comparison < 1:
-        raise ValueError("n_intervention and n_comparison must both be at least 1.")
+        raise SpecificationError("n_intervention and n_comparison must both be at least 1.")
     if not 0.0 <= item_missing < 1.0:
-        raise ValueError(f"item_missing must lie in [0, 1), got {item_missing!r}.")
+        raise SpecificationError(f"item_missing must lie in [0, 1), got {item_missing!r}.")
     catalogue = indicator_catalogue()
     if indicators is not None:
         unknown = [k for k in indicators if k not in catalogue.index]
         if unknown:
-            raise ValueError(
+            raise SpecificationError(
                 f"unknown indicator codes {unknown}; choose from indicator_catalogue().index."
             )
         catalogue = catalogue.loc[list(indicators)]
@@ -348,7 +351,7 @@ def simulate_mirabal(
         tuple(catalogue.index), tuple(months), after_wave, float(sigma_person)
     )
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed)
     sample = _draw_sample(rng, n_intervention, n_comparison)
     n = len(sample)
     g = sample["treated"].to_numpy()
@@ -519,7 +522,7 @@ def simulate_mirabal(
         reoffending_survival=_true_survival(x_ref, u_ref, surv_params),
         wave_months=months,
         parameters={
-            "seed": seed,
+            "random_seed": random_seed,
             "after_wave": after_wave + 1,
             "trend": dict(zip(range(1, n_waves + 1), _trend(np.array(months)).tolist())),
             "severity_coefficients": {"prior_police": 0.35, "age": -0.015, "employed": -0.2},

@@ -298,11 +298,11 @@ def _effects(
     if not use_panel:
         _omit(notes, "The frequentist cross-checks are switched off ([panel] enabled = false).")
     else:
-        gee, did = pillar_api("panel", "indicator_gee"), pillar_api("panel", "did")
+        gee, did = pillar_api("frequentist", "indicator_gee"), pillar_api("frequentist", "did")
         if gee is None or did is None:
             _omit(
                 notes,
-                "The frequentist cross-checks (mirabal_stats.panel) are not available "
+                "The frequentist cross-checks (mirabal_stats.frequentist) are not available "
                 "in this installation.",
             )
         else:

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from mirabal_stats import panel
+from mirabal_stats import frequentist
 from mirabal_stats.datasets import load_respiratory, load_toenail
 from mirabal_stats.reproductions._base import Check, Reproduction
 
@@ -43,7 +43,7 @@ def respiratory_analysis_frame() -> pd.DataFrame:
 
 def run(*, quick: bool = False) -> Reproduction:
     """Fit both GEEs and compare with the reference values (``quick`` changes nothing: no MCMC)."""
-    fit = panel.gee(
+    fit = frequentist.gee(
         load_toenail(), "y ~ trt * time", person="patient", wave="visit", correlation="exchangeable"
     ).to_frame()
     checks = []
@@ -68,7 +68,7 @@ def run(*, quick: bool = False) -> Reproduction:
         )
     data = respiratory_analysis_frame()
     resp = (
-        panel.gee(
+        frequentist.gee(
             data,
             "good ~ centre2 + active + male + baseline_good + age",
             person="subject",

@@ -8,6 +8,7 @@ errors) and :class:`AttritionWeights` (inverse probability of response per wave)
 computations (SMD, ESS, weights from propensities) are plain functions.
 """
 
+from mirabal_stats.weighting.analysis_weights import Weights
 from mirabal_stats.weighting.attrition import (
     AttritionWeights,
     AttritionWeightsResults,
@@ -34,6 +35,7 @@ from mirabal_stats.weighting.weights import (
 )
 
 __all__ = [
+    "Weights",
     "PropensityWeights",
     "PropensityWeightsResults",
     "weighted_effect",

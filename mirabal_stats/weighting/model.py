@@ -377,7 +377,7 @@ class PropensityWeightsResults:
     ``weights`` has one weight per row of the input, aligned to its index; ``by_person`` holds
     the same weights indexed by person id when the input had a ``person`` column (as
     ``IndicatorPanel.baseline()`` has): pass the results object itself, or ``by_person``, to the
-    outcome models (``IndicatorModel(weights=...)``, ``panel.did(weights=...)``).
+    outcome models (``IndicatorModel(weights=...)``, ``frequentist.did(weights=...)``).
 
     Attributes
     ----------

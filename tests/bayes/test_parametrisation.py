@@ -44,8 +44,14 @@ def test_crude_scales_match_a_direct_computation(small_panel):
 def test_large_panels_get_centred_effects_small_ones_not():
     """2,000 persons: each effect's SE (~0.1) is far below the spread (~0.6): centred. The same
     design at 162 persons: SE ~0.4, not clearly below: non-centred. An explicit choice wins."""
-    big, _ = simulate_mirabal(1235, 765, seed=7, indicators=INDICATORS, attrition="none")
-    small, _ = simulate_mirabal(seed=7, indicators=INDICATORS, attrition="none")
+    big, _ = simulate_mirabal(
+        n_intervention=1235,
+        n_comparison=765,
+        random_seed=7,
+        indicators=INDICATORS,
+        attrition="none",
+    )
+    small, _ = simulate_mirabal(random_seed=7, indicators=INDICATORS, attrition="none")
     auto_big, auto_small = IndicatorModel(big), IndicatorModel(small)
     assert auto_big.centred_effects and "effect_raw" not in auto_big.model.named_vars
     assert not auto_small.centred_effects and "effect_raw" in auto_small.model.named_vars

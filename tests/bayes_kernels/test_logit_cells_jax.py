@@ -158,7 +158,7 @@ def test_numpyro_fit_agrees_with_nutpie():
     from mirabal_stats.datasets import simulate_mirabal
     from mirabal_stats.exceptions import SamplingWarning
 
-    panel, _ = simulate_mirabal(seed=1, indicators=INDICATORS)
+    panel, _ = simulate_mirabal(random_seed=1, indicators=INDICATORS)
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)

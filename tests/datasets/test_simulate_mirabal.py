@@ -19,7 +19,7 @@ SEEDS = range(10)
 
 @pytest.fixture(scope="module")
 def draws():
-    return [simulate_mirabal(seed=seed) for seed in SEEDS]
+    return [simulate_mirabal(random_seed=seed) for seed in SEEDS]
 
 
 def test_default_design_sizes(draws):
@@ -33,9 +33,9 @@ def test_default_design_sizes(draws):
 
 
 def test_same_seed_same_panel():
-    a, truth_a = simulate_mirabal(seed=7, indicators=["slapped_pushed", "negotiates"])
-    b, truth_b = simulate_mirabal(seed=7, indicators=["slapped_pushed", "negotiates"])
-    c, _ = simulate_mirabal(seed=8, indicators=["slapped_pushed", "negotiates"])
+    a, truth_a = simulate_mirabal(random_seed=7, indicators=["slapped_pushed", "negotiates"])
+    b, truth_b = simulate_mirabal(random_seed=7, indicators=["slapped_pushed", "negotiates"])
+    c, _ = simulate_mirabal(random_seed=8, indicators=["slapped_pushed", "negotiates"])
     pd.testing.assert_frame_equal(a.to_long(), b.to_long())
     pd.testing.assert_frame_equal(truth_a.reoffending, truth_b.reoffending)
     assert not a.to_long().equals(c.to_long())
@@ -63,9 +63,9 @@ def test_baseline_and_after_prevalence_match_targets_over_seeds():
     # without attrition, because MAR dropout rightly makes responders differ from the group.
     # 30 seeds: the indicators share persons, so their z-scores are correlated within a seed.
     seeds = range(30)
-    baseline = pd.concat([simulate_mirabal(seed=s)[0].prevalence_table() for s in seeds])
+    baseline = pd.concat([simulate_mirabal(random_seed=s)[0].prevalence_table() for s in seeds])
     baseline = baseline.query("wave == 1")
-    complete = [simulate_mirabal(seed=s, attrition="none")[0] for s in seeds]
+    complete = [simulate_mirabal(random_seed=s, attrition="none")[0] for s in seeds]
     after = pd.concat([p.prevalence_table() for p in complete]).query("wave == 5")
     for stacked, target in ((baseline, "target_before_pct"), (after, "target_after_pct")):
         stacked = stacked.query("group == 'intervention'")
@@ -119,7 +119,7 @@ def test_truth_effects_consistent_with_generating_model(draws):
 
 
 def test_calibration_reproduces_targets_in_reference_population():
-    _, truth = simulate_mirabal(seed=0, indicators=["slapped_pushed", "negotiates"])
+    _, truth = simulate_mirabal(random_seed=0, indicators=["slapped_pushed", "negotiates"])
     from mirabal_stats.datasets.simulate import _calibrate_cached
 
     a, d, x_ref, u_ref = _calibrate_cached(
@@ -134,7 +134,7 @@ def test_mnar_dropout_depends_on_severity():
     gaps = []
     for seed in range(6):
         panel, truth = simulate_mirabal(
-            seed=seed, attrition="mnar", mnar_strength=1.5, indicators=["slapped_pushed"]
+            random_seed=seed, attrition="mnar", mnar_strength=1.5, indicators=["slapped_pushed"]
         )
         last = panel.responded().iloc[:, -1]
         severity = truth.severity.reindex(last.index)
@@ -143,7 +143,9 @@ def test_mnar_dropout_depends_on_severity():
 
 
 def test_no_attrition_option():
-    panel, _ = simulate_mirabal(seed=1, attrition="none", item_missing=0.0, indicators=["weapon"])
+    panel, _ = simulate_mirabal(
+        random_seed=1, attrition="none", item_missing=0.0, indicators=["weapon"]
+    )
     assert panel.n_missing == 0
 
 
@@ -167,9 +169,9 @@ def test_reoffending_data(draws):
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="attrition must be"):
-        simulate_mirabal(seed=1, attrition="sometimes")
+        simulate_mirabal(random_seed=1, attrition="sometimes")
     with pytest.raises(ValueError, match="unknown indicator codes"):
-        simulate_mirabal(seed=1, indicators=["hugs"])
+        simulate_mirabal(random_seed=1, indicators=["hugs"])
 
 
 def test_bundled_example_is_the_documented_draw(tmp_path):
@@ -181,7 +183,7 @@ def test_bundled_example_is_the_documented_draw(tmp_path):
             resources.files("mirabal_stats.datasets").joinpath("files").joinpath(name).read_bytes()
         )
         assert paths[key].read_bytes() == shipped, (
-            f"{name} differs from simulate_mirabal(seed=2015)"
+            f"{name} differs from simulate_mirabal(random_seed=2015)"
         )
 
 
@@ -198,7 +200,7 @@ def test_response_driven_dropout_removes_non_responders():
     gaps = []
     for seed in range(6):
         panel, truth = simulate_mirabal(
-            seed=seed,
+            random_seed=seed,
             attrition="mnar",
             mnar_driver="response",
             response_sd=1.5,
@@ -216,9 +218,9 @@ def test_response_driven_dropout_removes_non_responders():
 
 def test_response_options_validated():
     with pytest.raises(ValueError, match="needs a person-specific programme response"):
-        simulate_mirabal(seed=1, attrition="mnar", mnar_driver="response")
+        simulate_mirabal(random_seed=1, attrition="mnar", mnar_driver="response")
     with pytest.raises(ValueError, match="mnar_driver must be"):
-        simulate_mirabal(seed=1, mnar_driver="mood")
+        simulate_mirabal(random_seed=1, mnar_driver="mood")
 
 
 def test_current_severity_dropout_removes_the_worse_off():
@@ -227,7 +229,7 @@ def test_current_severity_dropout_removes_the_worse_off():
     gaps_response, gaps_severity = [], []
     for seed in range(6):
         panel, truth = simulate_mirabal(
-            seed=seed,
+            random_seed=seed,
             attrition="mnar",
             mnar_driver="current_severity",
             response_sd=1.5,
@@ -248,9 +250,9 @@ def test_effect_profile_scales_the_effect_per_post_wave():
     effect is zero where the multiplier is 0 and unchanged where it is 1; the truth's log_odds is
     the average over the post waves."""
     profile = [0.0, 1.0, 1.0, 1.0, 1.0]
-    _, flat = simulate_mirabal(seed=3, indicators=["negotiates", "slapped_pushed"])
+    _, flat = simulate_mirabal(random_seed=3, indicators=["negotiates", "slapped_pushed"])
     _, ramp = simulate_mirabal(
-        seed=3, indicators=["negotiates", "slapped_pushed"], effect_profile=profile
+        random_seed=3, indicators=["negotiates", "slapped_pushed"], effect_profile=profile
     )
     d = flat.indicator_effects["log_odds"]
     np.testing.assert_allclose(ramp.log_odds_by_wave[2], 0.0)
@@ -261,4 +263,4 @@ def test_effect_profile_scales_the_effect_per_post_wave():
     with pytest.raises(
         ValueError, match=r"effect_profile needs one finite multiplier per post-baseline wave \(5\)"
     ):
-        simulate_mirabal(seed=3, effect_profile=[1.0, 1.0])
+        simulate_mirabal(random_seed=3, effect_profile=[1.0, 1.0])

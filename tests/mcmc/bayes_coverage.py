@@ -56,7 +56,7 @@ def main() -> None:
     ]
     for seed in range(FIRST_SEED, FIRST_SEED + args.n_seeds):
         start = time.perf_counter()
-        panel, truth = simulate_mirabal(seed=seed, indicators=INDICATORS)
+        panel, truth = simulate_mirabal(random_seed=seed, indicators=INDICATORS)
         result = IndicatorModel(panel, covariates=COVARIATES).fit(random_seed=seed, **SETTINGS)
         ind = interval_records(
             result.effects(level="indicator", ci_level=0.9), truth.indicator_effects["log_odds"]

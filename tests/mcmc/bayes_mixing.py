@@ -51,7 +51,9 @@ def main() -> None:
     if args.persons:
         n_intervention = round(args.persons * 100 / 162)
         panel, truth = simulate_mirabal(
-            n_intervention, args.persons - n_intervention, seed=args.seed
+            n_intervention=n_intervention,
+            n_comparison=args.persons - n_intervention,
+            random_seed=args.seed,
         )
     else:
         panel, truth = load_mirabal_example(), None

@@ -115,7 +115,7 @@ def main() -> None:
             mnar = dict(attrition="mnar", mnar_strength=args.strength)
             fits = [(mnar, "mar"), (dict(attrition="none"), "mar")]
         for data_kwargs, attrition in fits:
-            panel, truth = simulate_mirabal(seed=seed, **size, **sim, **data_kwargs)
+            panel, truth = simulate_mirabal(random_seed=seed, **size, **sim, **data_kwargs)
             row = {
                 "experiment": args.experiment,
                 "seed": seed,

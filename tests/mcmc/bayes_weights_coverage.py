@@ -183,7 +183,7 @@ def main() -> None:
         if args.budget and time.perf_counter() - t0 > args.budget:
             print(f"budget of {args.budget:g} s reached; stopping before seed {seed}", flush=True)
             break
-        panel, truth = simulate_mirabal(seed=seed, indicators=INDICATORS)
+        panel, truth = simulate_mirabal(random_seed=seed, indicators=INDICATORS)
         weights, wdiag = _att_weights(panel)
         rec = {
             "seed": seed,

@@ -67,7 +67,7 @@ def test_toenail_matches_adaptive_quadrature(toenail):
 
 @pytest.fixture(scope="module")
 def recovery():
-    panel, truth = simulate_mirabal(seed=11, indicators=RECOVERY_INDICATORS)
+    panel, truth = simulate_mirabal(random_seed=11, indicators=RECOVERY_INDICATORS)
     model = IndicatorModel(panel, covariates=COVARIATES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
@@ -151,7 +151,7 @@ SEVERITY_MNAR = dict(
 
 @pytest.fixture(scope="module")
 def severity_mnar():
-    panel, truth = simulate_mirabal(seed=1, **SEVERITY_MNAR)
+    panel, truth = simulate_mirabal(random_seed=1, **SEVERITY_MNAR)
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
@@ -208,7 +208,7 @@ BY_WAVE_INDICATORS = [
 @pytest.fixture(scope="module")
 def by_wave():
     panel, truth = simulate_mirabal(
-        seed=21, indicators=BY_WAVE_INDICATORS, effect_profile=EFFECT_PROFILE
+        random_seed=21, indicators=BY_WAVE_INDICATORS, effect_profile=EFFECT_PROFILE
     )
     model = IndicatorModel(panel, covariates=COVARIATES, effect_by_wave=True)
     with warnings.catch_warnings():

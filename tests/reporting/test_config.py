@@ -76,7 +76,10 @@ def test_data_paths_are_relative_to_config_file(tmp_path):
             r"\[design\] estimand must be one of 'ATT', 'ATE', 'ATO'",
         ),
         (_with("[sensitivity]\nmnar_odds_ratios = [1, -2]"), r"mnar_odds_ratios .* -2 is not"),
-        ("ci_level = 95\n" + MINIMAL, r"ci_level: ci_level must lie strictly between 0 and 1"),
+        (
+            "ci_level = 95\n" + MINIMAL,
+            r"ci_level: ci_level must be a number strictly between 0 and 1",
+        ),
         (_with("[survival]\nenabled = true"), r"\[survival\] is enabled but \[data\] persons"),
         (
             _with("[weighting]\nenabled = true"),

@@ -28,7 +28,7 @@ def long_export(tmp_path_factory):
     """A small simulated study written as a long survey export plus a person file."""
     folder = tmp_path_factory.mktemp("study")
     panel, truth = simulate_mirabal(
-        n_intervention=60, n_comparison=40, seed=11, indicators=INDICATORS
+        n_intervention=60, n_comparison=40, random_seed=11, indicators=INDICATORS
     )
     long = panel.to_long(include_missing=False)[
         ["person", "wave", "indicator", "measure", "group", "response"]

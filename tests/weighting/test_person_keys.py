@@ -15,7 +15,7 @@ COVARIATES = ["age", "separated", "children", "prior_police"]
 
 @pytest.fixture(scope="module")
 def panel_and_fit():
-    panel, _ = simulate_mirabal(seed=4, indicators=["negotiates", "slapped_pushed"])
+    panel, _ = simulate_mirabal(random_seed=4, indicators=["negotiates", "slapped_pushed"])
     baseline = panel.baseline()
     fitted = PropensityWeights(estimand="ATT").fit(
         baseline, treatment="treated", covariates=COVARIATES, warn=False
@@ -66,7 +66,7 @@ def test_indicator_model_takes_the_fitted_result(panel_and_fit):
 
 
 def test_did_takes_the_fitted_result(panel_and_fit):
-    from mirabal_stats.panel import did
+    from mirabal_stats.frequentist import did
 
     panel, _, fitted = panel_and_fit
     from_result = did(panel, level="overall", weights=fitted).to_frame()
@@ -160,7 +160,7 @@ def test_weights_at_answers_looks_up_person_and_person_wave_keys():
 def test_bayesian_and_panel_models_refuse_the_same_bad_weights_alike(panel_and_fit):
     # One lookup serves both outcome models, so a user sees one message whichever model she fits
     # (two answers: the panel has two indicators per wave).
-    from mirabal_stats import panel as panel_models
+    from mirabal_stats import frequentist
     from mirabal_stats.bayes import IndicatorModel
 
     panel, _, _ = panel_and_fit
@@ -170,7 +170,7 @@ def test_bayesian_and_panel_models_refuse_the_same_bad_weights_alike(panel_and_f
     messages = []
     for fit in (
         lambda: IndicatorModel(panel, weights=weights),
-        lambda: panel_models.did(panel, weights=weights),
+        lambda: frequentist.did(panel, weights=weights),
     ):
         with pytest.raises(
             WeightingError, match=r"\(person, wave\)\) are zero or negative for 2 observed answers"

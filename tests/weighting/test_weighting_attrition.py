@@ -137,7 +137,7 @@ def test_combine_with_group_weights_is_product(mar_data):
 def test_works_on_indicator_panel():
     from mirabal_stats.datasets import simulate_mirabal
 
-    panel, _ = simulate_mirabal(seed=3)
+    panel, _ = simulate_mirabal(random_seed=3)
     aw = AttritionWeights().fit(panel)
     responded = panel.responded()
     assert aw.weights.index.get_level_values("person").unique().tolist() == responded.index.tolist()

@@ -115,7 +115,7 @@ def effects_section(
     bayes : IndicatorResults, optional
         The fitted Bayesian indicator model (the main estimate).
     gee_measure, gee_indicator, did_measure, did_indicator : PanelEffects, optional
-        :func:`~mirabal_stats.panel.indicator_gee` and :func:`~mirabal_stats.panel.did` at the
+        :func:`~mirabal_stats.frequentist.indicator_gee` and :func:`~mirabal_stats.frequentist.did` at the
         measure and indicator levels (the cross-checks).
     benefit_sign : pandas.Series
         +1 / -1 per indicator (``IndicatorPanel.benefit_sign``).

@@ -2,7 +2,7 @@
 
 It fits a marginal (population-averaged) GLM by generalised estimating equations and returns the
 coefficients, the robust (sandwich) covariance and each cluster's contribution to the estimating
-equations, from which :mod:`mirabal_stats.panel.gee` builds joint covariances across separate
+equations, from which :mod:`mirabal_stats.frequentist.gee` builds joint covariances across separate
 fits.
 
 Working correlations. ``"independence"`` is statsmodels' own. ``"exchangeable"`` and ``"ar1"``

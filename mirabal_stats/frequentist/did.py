@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats._results import check_ci_level, make_provenance, normal_table
-from mirabal_stats.panel._design import (
+from mirabal_stats.frequentist._design import (
     analysis_frame,
     check_clusters,
     check_comparison_waves,
@@ -34,8 +34,8 @@ from mirabal_stats.panel._design import (
     warn_no_variation,
     within_person_varies,
 )
-from mirabal_stats.panel._panelols import fit_panel_ols
-from mirabal_stats.panel.results import EventStudyEffects, PanelEffects
+from mirabal_stats.frequentist._panelols import fit_panel_ols
+from mirabal_stats.frequentist.results import EventStudyEffects, PanelEffects
 
 __all__ = ["did", "event_study"]
 
@@ -95,10 +95,10 @@ def did(
 
     Examples
     --------
-    >>> from mirabal_stats import panel
+    >>> from mirabal_stats import frequentist
     >>> from mirabal_stats.datasets import simulate_mirabal
-    >>> survey, truth = simulate_mirabal(seed=1)
-    >>> result = panel.did(survey, level="overall")
+    >>> survey, truth = simulate_mirabal(random_seed=1)
+    >>> result = frequentist.did(survey, level="overall")
     >>> list(result.to_frame().columns)[:5]
     ['estimate', 'std_error', 'lower', 'upper', 'ci_level']
     """
@@ -140,10 +140,10 @@ def event_study(
 
     Examples
     --------
-    >>> from mirabal_stats import panel
+    >>> from mirabal_stats import frequentist
     >>> from mirabal_stats.datasets import simulate_mirabal
-    >>> survey, truth = simulate_mirabal(seed=1, indicators=["slapped_pushed", "negotiates"])
-    >>> study = panel.event_study(survey, level="overall")
+    >>> survey, truth = simulate_mirabal(random_seed=1, indicators=["slapped_pushed", "negotiates"])
+    >>> study = frequentist.event_study(survey, level="overall")
     >>> study.to_frame()["period"].iloc[0]
     'baseline'
     """

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirabal_stats import panel
+from mirabal_stats import frequentist
 from mirabal_stats.datasets import load_toenail
 from mirabal_stats.reproductions.toenail_gee import respiratory_analysis_frame
 
@@ -38,7 +38,7 @@ def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlatio
     """R: geeglm(y ~ trt * time, id = patient, waves = visit, family = binomial, corstr = ...)."""
     ref = _reference(correlation)
     fit = (
-        panel.gee(
+        frequentist.gee(
             toenail, "y ~ trt * time", person="patient", wave="visit", correlation=correlation
         )
         .to_frame()
@@ -52,7 +52,7 @@ def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlatio
 
 
 def test_toenail_exchangeable_alpha_matches_geepack(toenail):
-    fit = panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit")
+    fit = frequentist.gee(toenail, "y ~ trt * time", person="patient", wave="visit")
     assert fit.settings["dependence"] == pytest.approx(
         _reference("exchangeable")["alpha"].iloc[0], rel=1e-6
     )
@@ -61,7 +61,9 @@ def test_toenail_exchangeable_alpha_matches_geepack(toenail):
 def test_toenail_ar1_close_to_geepack(toenail):
     ref = _reference("ar1")
     fit = (
-        panel.gee(toenail, "y ~ trt * time", person="patient", wave="visit", correlation="ar1")
+        frequentist.gee(
+            toenail, "y ~ trt * time", person="patient", wave="visit", correlation="ar1"
+        )
         .to_frame()
         .loc[ref.index]
     )
@@ -72,7 +74,7 @@ def test_toenail_ar1_close_to_geepack(toenail):
 def test_respiratory_gee_reproduces_published_interval():
     """Everitt & Hothorn, HSAUR 3rd ed., ch. 13: exchangeable GEE, robust 95% CI 0.612 to 1.987."""
     data = respiratory_analysis_frame()
-    fit = panel.gee(
+    fit = frequentist.gee(
         data, "good ~ centre2 + active + male + baseline_good + age", person="subject", wave="month"
     ).to_frame()
     assert round(fit.loc["active", "lower"], 3) == 0.612

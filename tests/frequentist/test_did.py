@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirabal_stats import panel
+from mirabal_stats import frequentist
 from mirabal_stats.exceptions import (
     DataWarning,
     EstimabilityWarning,
@@ -63,7 +63,7 @@ def test_did_equals_explicit_dummy_regression(small_panel, weighted):
     beta, cov, order = _explicit_did(long, cell_w)
 
     # Measure level stacks the indicators: compare its contrast with the explicit stacked fit.
-    measure = panel.did(small_panel, level="overall", weights=weights).to_frame()
+    measure = frequentist.did(small_panel, level="overall", weights=weights).to_frame()
     sign = small_panel.benefit_sign.reindex(order).to_numpy()
     c = sign / len(order)
     assert measure.loc["overall", "estimate"] == pytest.approx(100 * c @ beta, rel=1e-10)
@@ -72,7 +72,7 @@ def test_did_equals_explicit_dummy_regression(small_panel, weighted):
     )
 
     # Per-indicator fits give the same point estimates as the fully interacted stacked model.
-    per = panel.did(small_panel, level="indicator", weights=weights).to_frame().loc[order]
+    per = frequentist.did(small_panel, level="indicator", weights=weights).to_frame().loc[order]
     np.testing.assert_allclose(per["estimate"], 100 * beta, rtol=1e-10)
 
 
@@ -80,14 +80,14 @@ def test_single_indicator_se_equals_explicit(small_panel):
     one = small_panel.subset(indicators=["slapped"])
     long = one.to_long(include_missing=False)
     beta, cov, _ = _explicit_did(long, None)
-    fit = panel.did(one, level="indicator").to_frame().loc["slapped"]
+    fit = frequentist.did(one, level="indicator").to_frame().loc["slapped"]
     assert fit["estimate"] == pytest.approx(100 * beta[0], rel=1e-10)
     assert fit["std_error"] == pytest.approx(100 * np.sqrt(cov[0, 0]), rel=1e-8)
     assert fit["n_persons"] == long["person"].nunique() and fit["n_obs"] == len(long)
 
 
 def test_to_frame_columns_and_compare_with(small_panel):
-    result = panel.did(small_panel, level="measure")
+    result = frequentist.did(small_panel, level="measure")
     frame = result.to_frame()
     assert list(frame.columns) == [
         "estimate",
@@ -128,7 +128,7 @@ def test_to_frame_columns_and_compare_with(small_panel):
 def test_few_clusters_warns(panel_factory):
     tiny = panel_factory(3, n_persons=12)
     with pytest.warns(FewClustersWarning, match="only 12 persons"):
-        panel.did(tiny, level="overall")
+        frequentist.did(tiny, level="overall")
 
 
 def test_no_within_person_variation_warns_and_gives_nan(panel_factory):
@@ -149,7 +149,7 @@ def test_no_within_person_variation_warns_and_gives_nan(panel_factory):
         treated="programme",
     )
     with pytest.warns(EstimabilityWarning, match="no within-person variation.*'always_no'"):
-        frame = panel.did(built, level="indicator").to_frame()
+        frame = frequentist.did(built, level="indicator").to_frame()
     assert np.isnan(frame.loc["always_no", "estimate"])
     assert np.isfinite(frame.loc["slapped", "estimate"])
 
@@ -169,29 +169,29 @@ def test_wave_without_comparison_respondents_warns(panel_factory):
         treated="programme",
     )
     with pytest.warns(DataWarning, match=r"no comparison-group respondents at wave\(s\) \[4\]"):
-        panel.did(built, level="overall")
+        frequentist.did(built, level="overall")
 
 
 def test_bad_inputs_raise(small_panel):
     with pytest.raises(SpecificationError, match="level='wave' is not supported"):
-        panel.did(small_panel, level="wave")
+        frequentist.did(small_panel, level="wave")
     with pytest.raises(SpecificationError, match="baseline_wave=9 is not a wave"):
-        panel.did(small_panel, baseline_wave=9)
+        frequentist.did(small_panel, baseline_wave=9)
     with pytest.raises(SpecificationError, match="expected an IndicatorPanel"):
-        panel.did(pd.DataFrame({"a": [1]}))
+        frequentist.did(pd.DataFrame({"a": [1]}))
     with pytest.raises(
         WeightingError,
         match=r"indexed by person\) have no value for \d+ observed answers, e.g. person",
     ):
-        panel.did(small_panel, weights=pd.Series([1.0], index=[0]))
+        frequentist.did(small_panel, weights=pd.Series([1.0], index=[0]))
     bad = pd.Series(1.0, index=small_panel.persons)
     bad.iloc[0] = 0.0
     with pytest.raises(WeightingError, match="zero or negative"):
-        panel.did(small_panel, weights=bad)
+        frequentist.did(small_panel, weights=bad)
 
 
 def test_event_study_and_pre_trend(small_panel):
-    study = panel.event_study(small_panel, level="overall", baseline_wave=2)
+    study = frequentist.event_study(small_panel, level="overall", baseline_wave=2)
     frame = study.to_frame()
     assert frame.loc[("overall", 2), "period"] == "baseline"
     assert frame.loc[("overall", 2), "estimate"] == 0.0
@@ -201,11 +201,15 @@ def test_event_study_and_pre_trend(small_panel):
     z = frame.loc[("overall", 1), "estimate"] / frame.loc[("overall", 1), "std_error"]
     assert test.loc["overall", "statistic"] == pytest.approx(z**2)
     assert study.plot_event_study() is not None
-    first = panel.event_study(small_panel, level="overall")
+    first = frequentist.event_study(small_panel, level="overall")
     with pytest.raises(SpecificationError, match="no pre-trend test"):
         first.pre_trend_test()
     # With two waves the event-study effect is the DiD effect.
     one_wave = small_panel.subset(waves=[1, 3])
-    did3 = panel.did(one_wave, level="overall").to_frame().loc["overall", "estimate"]
-    es3 = panel.event_study(one_wave, level="overall").to_frame().loc[("overall", 3), "estimate"]
+    did3 = frequentist.did(one_wave, level="overall").to_frame().loc["overall", "estimate"]
+    es3 = (
+        frequentist.event_study(one_wave, level="overall")
+        .to_frame()
+        .loc[("overall", 3), "estimate"]
+    )
     assert did3 == pytest.approx(es3, rel=1e-10)

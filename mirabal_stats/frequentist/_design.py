@@ -49,7 +49,7 @@ def _require_panel(panel: object) -> None:
         raise SpecificationError(
             f"expected an IndicatorPanel, got {type(panel).__name__}. Build one with "
             "IndicatorPanel.from_long(...) or IndicatorPanel.from_wide(...); for a plain long "
-            "DataFrame use panel.gee(df, formula, person=...)."
+            "DataFrame use frequentist.gee(data, formula=..., person=...)."
         )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirabal_stats import panel
+from mirabal_stats import frequentist
 from mirabal_stats.exceptions import RowsExcludedWarning, SeparationWarning, SpecificationError
 
 
@@ -17,11 +17,11 @@ def test_indicator_gee_matches_formula_gee(small_panel):
     one["treated"] = (one["group"] == "programme").astype(int)
     one["effect"] = one["treated"] * (one["wave"] > 1)
     direct = (
-        panel.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
+        frequentist.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
         .to_frame()
         .loc["effect"]
     )
-    fit = panel.indicator_gee(small_panel, level="indicator")
+    fit = frequentist.indicator_gee(small_panel, level="indicator")
     row = fit.to_frame(scale="log_odds").loc["slapped"]
     assert row["estimate"] == pytest.approx(direct["estimate"], rel=1e-6)
     assert row["std_error"] == pytest.approx(direct["std_error"], rel=1e-6)
@@ -31,8 +31,8 @@ def test_indicator_gee_matches_formula_gee(small_panel):
 
 
 def test_measure_effect_is_mean_of_oriented_indicator_effects(small_panel):
-    ind = panel.indicator_gee(small_panel, level="indicator")
-    meas = panel.indicator_gee(small_panel, level="measure")
+    ind = frequentist.indicator_gee(small_panel, level="indicator")
+    meas = frequentist.indicator_gee(small_panel, level="measure")
     for scale in ("pp", "log_odds"):
         frame = ind.to_frame(scale=scale)
         safety = frame.loc[["slapped", "threatens"]]
@@ -53,7 +53,9 @@ def test_pp_effect_delta_method_against_numerical_gradient(small_panel):
     one = long[long["indicator"] == "negotiates"].copy()
     one["treated"] = (one["group"] == "programme").astype(int)
     one["effect"] = one["treated"] * (one["wave"] > 1)
-    fit = panel.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
+    fit = frequentist.gee(
+        one, "response ~ treated + C(wave) + effect", person="person", wave="wave"
+    )
     beta = fit.to_frame()["estimate"]
     target = one[(one["treated"] == 1) & (one["wave"] > 1)]
     eta = (
@@ -63,7 +65,7 @@ def test_pp_effect_delta_method_against_numerical_gradient(small_panel):
         + target["wave"].map(lambda w: beta.get(f"C(wave)[T.{w}]", 0.0))
     )
     expected = 100 * np.mean(expit(eta) - expit(eta - beta["effect"]))
-    got = panel.indicator_gee(small_panel).to_frame().loc["negotiates", "estimate"]
+    got = frequentist.indicator_gee(small_panel).to_frame().loc["negotiates", "estimate"]
     assert got == pytest.approx(expected, rel=1e-6)
 
 
@@ -83,7 +85,7 @@ def test_separation_warns(small_panel):
         treated="programme",
     )
     with pytest.warns(SeparationWarning, match="'threatens'"):
-        fit = panel.indicator_gee(built)
+        fit = frequentist.indicator_gee(built)
     assert np.isnan(fit.to_frame(scale="log_odds").loc["threatens", "estimate"])
     assert np.isfinite(fit.to_frame().loc["slapped", "estimate"])
 
@@ -94,10 +96,10 @@ def test_formula_gee_errors_and_dropped_rows():
     )
     df.loc[3, "x"] = np.nan
     with pytest.warns(RowsExcludedWarning, match="1 of 60 rows have a missing value in \\['x'\\]"):
-        panel.gee(df, "y ~ x", person="id")
+        frequentist.gee(df, "y ~ x", person="id")
     with pytest.raises(SpecificationError, match="correlation='toeplitz'"):
-        panel.gee(df, "y ~ x", person="id", correlation="toeplitz")
+        frequentist.gee(df, "y ~ x", person="id", correlation="toeplitz")
     with pytest.raises(SpecificationError, match="uses column\\(s\\) \\['z'\\]"):
-        panel.gee(df, "y ~ z", person="id")
+        frequentist.gee(df, "y ~ z", person="id")
     with pytest.raises(SpecificationError, match="column\\(s\\) \\['pid'\\] not in the data"):
-        panel.gee(df, "y ~ x", person="pid")
+        frequentist.gee(df, "y ~ x", person="pid")

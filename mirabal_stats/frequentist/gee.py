@@ -18,14 +18,19 @@ from mirabal_stats.exceptions import (
     SeparationWarning,
     SpecificationError,
 )
-from mirabal_stats.panel._design import (
+from mirabal_stats.frequentist._design import (
     analysis_frame,
     check_clusters,
     check_comparison_waves,
     resolve_level,
 )
-from mirabal_stats.panel._statsmodels_gee import CORRELATIONS, FAMILIES, fit_gee, fit_gee_formula
-from mirabal_stats.panel.results import PanelEffects
+from mirabal_stats.frequentist._statsmodels_gee import (
+    CORRELATIONS,
+    FAMILIES,
+    fit_gee,
+    fit_gee_formula,
+)
+from mirabal_stats.frequentist.results import PanelEffects
 
 __all__ = ["gee", "indicator_gee"]
 
@@ -91,9 +96,9 @@ def gee(
 
     Examples
     --------
-    >>> from mirabal_stats import panel
+    >>> from mirabal_stats import frequentist
     >>> from mirabal_stats.datasets import load_toenail
-    >>> fit = panel.gee(load_toenail(), "y ~ trt * time", person="patient")
+    >>> fit = frequentist.gee(load_toenail(), "y ~ trt * time", person="patient")
     >>> round(float(fit.to_frame().loc["trt:time", "estimate"]), 3)
     -0.078
     """
@@ -248,7 +253,7 @@ def indicator_gee(
     correlation : {"exchangeable", "independence", "ar1"}, default "exchangeable"
         Working correlation over waves within person (AR(1) in wave distance).
     weights : Series or list of Series, optional
-        As in :func:`~mirabal_stats.panel.did` (person and/or person-wave weights).
+        As in :func:`~mirabal_stats.frequentist.did` (person and/or person-wave weights).
     baseline_wave : wave label, optional
         Last pre-programme wave (default: the first wave).
     ci_level : float, default 0.95
@@ -266,7 +271,7 @@ def indicator_gee(
     EstimabilityWarning
         An indicator with a single answer value overall (reported as NaN).
     FewClustersWarning, DataWarning
-        As in :func:`~mirabal_stats.panel.did`.
+        As in :func:`~mirabal_stats.frequentist.did`.
 
     References
     ----------
@@ -277,10 +282,10 @@ def indicator_gee(
 
     Examples
     --------
-    >>> from mirabal_stats import panel
+    >>> from mirabal_stats import frequentist
     >>> from mirabal_stats.datasets import simulate_mirabal
-    >>> survey, truth = simulate_mirabal(seed=1)
-    >>> fit = panel.indicator_gee(survey, level="overall")
+    >>> survey, truth = simulate_mirabal(random_seed=1)
+    >>> fit = frequentist.indicator_gee(survey, level="overall")
     >>> fit.scales
     ('pp', 'log_odds', 'odds_ratio')
     """

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from mirabal_stats import panel
+from mirabal_stats import frequentist
 from mirabal_stats.datasets import simulate_mirabal
 
 
@@ -41,8 +41,10 @@ def _weights(survey) -> list[pd.Series]:
 
 # Six indicators from four measures (all 34 would cost ~5 s a fit; this keeps 40 seeds cheap).
 def _one(seed: int, indicators: list[str]) -> tuple[float, float, float, float]:
-    survey, truth = simulate_mirabal(seed=seed, indicators=indicators)
-    fit = panel.did(survey, level="overall", weights=_weights(survey)).to_frame().loc["overall"]
+    survey, truth = simulate_mirabal(random_seed=seed, indicators=indicators)
+    fit = (
+        frequentist.did(survey, level="overall", weights=_weights(survey)).to_frame().loc["overall"]
+    )
     true = truth.overall_effect["beneficial_pp"]
     return fit["estimate"], fit["lower"], fit["upper"], true
 
