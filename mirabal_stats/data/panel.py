@@ -385,7 +385,8 @@ class IndicatorPanel:
         missing_answers: tuple[int, int] | None = None,
     ) -> IndicatorPanel:
         observed = cells.dropna(subset=["response"])
-        never = [k for k in indicators if k not in set(observed["indicator"])]
+        seen = set(pd.unique(observed["indicator"]))
+        never = [k for k in indicators if k not in seen]
         if never:
             raise PanelValidationError(
                 f"{len(never)} indicator(s) are never observed (every answer missing), e.g. "
@@ -420,6 +421,13 @@ class IndicatorPanel:
             shape=(len(person_table), len(waves), len(indicators)),
             missing_answers=missing_answers,
         )
+        silent = ~person_group.index.isin(responders.index)
+        if silent.any():
+            notes.append(
+                f"{int(silent.sum())} of {len(person_group)} persons have no observed answer "
+                f"(e.g. person {plain_value(person_group.index[silent][0])!r}); they are kept, "
+                "with every cell missing."
+            )
         notes += _covariate_notes(person_table, covariates)
         return cls(
             cells,
@@ -508,7 +516,12 @@ class IndicatorPanel:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """What validation reported (e.g. missing answers kept)."""
+        """What validation reported, in sentences a report can show.
+
+        Every missing cell of the person x wave x indicator grid is accounted for (blank
+        answers, answers coded missing by ``response_map``, person-waves with no row), then
+        persons with no observed answer and covariates unknown for some persons.
+        """
         return self._notes
 
     def __repr__(self) -> str:
@@ -537,12 +550,15 @@ class IndicatorPanel:
 
     def to_wide(self) -> pd.DataFrame:
         """One row per person x wave present in the data, one column per indicator (0/1/NaN)."""
-        wide = self._cells.pivot(index=["person", "wave"], columns="indicator", values="response")
-        wide = wide.reindex(columns=list(self._indicators)).reset_index()
-        wide.columns.name = None
-        wave_rank = {w: i for i, w in enumerate(self._waves)}
-        person_rank = {p: i for i, p in enumerate(self._persons["person"])}
-        wide = wide.iloc[np.lexsort((wide["wave"].map(wave_rank), wide["person"].map(person_rank)))]
+        person, wave, indicator = self._cell_codes()
+        # Cells are stored sorted by person, wave, indicator: each person-wave is one run.
+        row = person * len(self._waves) + wave
+        starts = np.r_[True, row[1:] != row[:-1]]
+        values = np.full((int(starts.sum()), len(self._indicators)), np.nan)
+        values[np.cumsum(starts) - 1, indicator] = self._cells["response"].to_numpy(dtype=float)
+        wide = self._cells.loc[starts, ["person", "wave"]].reset_index(drop=True)
+        for j, name in enumerate(self._indicators):
+            wide[name] = values[:, j]
         wide = wide.merge(self._persons, on="person", how="left", validate="many_to_one")
         ordered = ["person", "wave", "group", *self._covariate_names, *self._indicators]
         return wide[ordered].reset_index(drop=True)
@@ -555,14 +571,14 @@ class IndicatorPanel:
 
     def responded(self) -> pd.DataFrame:
         """Person x wave table of booleans: True where the person answered at least one indicator."""
-        observed = self._cells.dropna(subset=["response"])
-        hit = pd.crosstab(observed["person"], observed["wave"]) > 0
-        return (
-            hit.reindex(
-                index=list(self._persons["person"]), columns=list(self._waves), fill_value=False
-            )
-            .astype(bool)
-            .rename_axis(index="person", columns="wave")
+        person, wave, _ = self._cell_codes()
+        observed = self._cells["response"].notna().to_numpy()
+        hit = np.zeros((self.n_persons, len(self._waves)), dtype=bool)
+        hit[person[observed], wave[observed]] = True
+        return pd.DataFrame(
+            hit,
+            index=pd.Index(list(self._persons["person"]), name="person"),
+            columns=pd.Index(list(self._waves), name="wave"),
         )
 
     def attrition_table(self) -> pd.DataFrame:
@@ -704,6 +720,18 @@ class IndicatorPanel:
             covariates=list(self._covariate_names),
             response_column="response",
         )
+
+    def _cell_codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Person, wave and indicator codes of every stored cell (labels are never sorted)."""
+        codes = []
+        for column, labels in (
+            ("person", self._persons["person"]),
+            ("wave", self._waves),
+            ("indicator", self._indicators),
+        ):
+            rank = {label: i for i, label in enumerate(labels)}
+            codes.append(self._cells[column].map(rank).to_numpy(dtype=np.int64))
+        return codes[0], codes[1], codes[2]
 
     def _wave_index(self, wave: object) -> int:
         if wave is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from mirabal_stats.data.persons import check_id_types, plain_value, resolve_groups
@@ -34,6 +35,10 @@ __all__ = [
 #: Column names of the panel's own tables (``to_long``, ``to_wide``, ``baseline``): an indicator
 #: or a covariate may not take one of them, or those tables would hold two columns of that name.
 RESERVED_NAMES = ("person", "wave", "group", "measure", "indicator", "response", "treated")
+
+
+#: Cell values that hold several values: never one id, label or answer.
+_CONTAINERS = (list, tuple, set, frozenset, dict, np.ndarray, pd.Series)
 
 
 def _rows(index: Iterable, k: int = 3) -> str:
@@ -98,11 +103,12 @@ def check_cells(
         if values.dtype != object:
             continue
         try:
-            pd.unique(values)
-            continue
-        except TypeError:
+            if not any(isinstance(v, _CONTAINERS) for v in pd.unique(values)):
+                continue
+        except TypeError:  # an unhashable cell (a list, a dict)
             pass
-        bad = values.map(lambda v: not _hashable(v)).to_numpy(dtype=bool)
+        bad = values.map(lambda v: isinstance(v, _CONTAINERS) or not _hashable(v))
+        bad = bad.to_numpy(dtype=bool)
         row = values.index[bad][0]
         cell = values[bad].iloc[0]
         who = ""
@@ -156,10 +162,12 @@ def check_group(
             f"{plain_value(persons[missing].iloc[0])!r}). Every person needs a group; fill it in "
             "or drop the person before building the panel."
         )
-    coding = resolve_groups(groups, column=column, treated=treated, error=PanelValidationError)
-    per_person = pd.DataFrame(
-        {"person": persons.to_numpy(), "group": groups.to_numpy()}
-    ).drop_duplicates()
+    # One row per distinct (person, group), in order of first appearance: the groups resolve
+    # on it as on every row, without scanning each answer again.
+    per_person = pd.DataFrame({"person": persons.to_numpy(), "group": groups}).drop_duplicates()
+    coding = resolve_groups(
+        per_person["group"], column=column, treated=treated, error=PanelValidationError
+    )
     counts = per_person.groupby("person", sort=False)["group"].nunique()
     both = counts[counts > 1]
     if len(both):

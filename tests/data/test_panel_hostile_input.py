@@ -344,6 +344,25 @@ def test_blank_and_whitespace_answers_are_missing_and_counted():
     assert_grid_adds_up(panel)
 
 
+def test_persons_without_any_answer_are_kept_and_counted():
+    """A person whose every answer is blank stays in the panel and is reported in notes."""
+    frame = wide_frame(
+        slapped=["yes", "no", None, "", "no", "yes", "yes", "no"],
+        negotiates=["no", "yes", " ", None, "yes", "no", "no", "yes"],
+    )
+    panel = wide(frame)
+    assert panel.n_persons == 4 and panel.responded().loc[2].tolist() == [False, False]
+    assert "1 of 4 persons have no observed answer (e.g. person 2)" in panel.notes[1]
+    assert_grid_adds_up(panel)
+
+
+def test_tuple_in_an_id_cell_is_refused():
+    """F24: a tuple is hashable but is not one id (it crashed to_wide's sorting)."""
+    frame = wide_frame(id=[(1, 2), 1, 2, 2, 3, 3, 4, 4])
+    with pytest.raises(PanelValidationError, match=r"column 'id' \(person\) holds a tuple.*row 0"):
+        wide(frame)
+
+
 def test_answers_coded_missing_by_response_map_are_counted():
     """Answers that response_map codes as missing are counted apart from blanks."""
     frame = wide_frame(slapped=["dk", None, "yes", "no", "no", "yes", "yes", "no"])
