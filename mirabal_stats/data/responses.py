@@ -151,11 +151,10 @@ def code_responses(
     missing = values.isna().to_numpy()
     # Code each distinct answer once: survey exports repeat a handful of answers many times.
     distinct = pd.unique(values[~missing])
-    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-        blanks = [v for v in distinct if isinstance(v, str) and v.strip() == ""]
-        if blanks:
-            missing = missing | values.isin(blanks).to_numpy()
-            distinct = [v for v in distinct if not (isinstance(v, str) and v.strip() == "")]
+    blanks = [v for v in distinct if isinstance(v, str) and v.strip() == ""]
+    if blanks:
+        missing = missing | values.isin(blanks).to_numpy()
+        distinct = [v for v in distinct if not (isinstance(v, str) and v.strip() == "")]
     n_blank = int(missing.sum())
     found = {raw: _code_one(raw, mapping) for raw in distinct}
     unknown_values = [raw for raw, code in found.items() if code is None]

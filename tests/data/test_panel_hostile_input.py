@@ -344,6 +344,16 @@ def test_blank_and_whitespace_answers_are_missing_and_counted():
     assert_grid_adds_up(panel)
 
 
+@pytest.mark.parametrize("dtype", ["category", "string"])
+def test_blank_answers_are_missing_whatever_the_column_dtype(dtype):
+    """Blank answers in a categorical or pandas string column are missing cells too."""
+    frame = wide_frame(slapped=["", " ", "yes", "no", "no", "yes", "yes", None])
+    frame["slapped"] = frame["slapped"].astype(dtype)
+    panel = wide(frame)
+    assert (panel.n_observed, panel.n_missing) == (13, 3)
+    assert "3 blank or missing answers" in panel.notes[0]
+
+
 def test_persons_without_any_answer_are_kept_and_counted():
     """A person whose every answer is blank stays in the panel and is reported in notes."""
     frame = wide_frame(
