@@ -696,11 +696,19 @@ class IndicatorPanel:
         ):
             if chosen is None:
                 continue
-            unknown = [v for v in chosen if v not in set(known)]
+            if isinstance(chosen, (str, bytes)) or not isinstance(chosen, Iterable):
+                raise PanelValidationError(
+                    f"subset: {column}s must be a list of {column} labels, e.g. "
+                    f"{column}s=[{plain_value(known[0])!r}], got {chosen!r}."
+                )
+            chosen = list(chosen)
+            known_set = set(known)
+            unknown = [v for v in chosen if not _is_label(v) or v not in known_set]
             if unknown:
                 raise PanelValidationError(
                     f"subset: {len(unknown)} {column}(s) not in the panel, e.g. "
-                    f"{plain_value(unknown[0])!r}."
+                    f"{plain_value(unknown[0])!r}; the panel's {column}s are "
+                    f"{[plain_value(v) for v in known[:6]]}{' ...' if len(known) > 6 else ''}."
                 )
             keep &= self._cells[column].isin(chosen)
         cells = self._cells[keep].reset_index(drop=True)
@@ -765,6 +773,14 @@ def _check_beneficial(beneficial: Mapping | None, indicators: list) -> dict:
             "'negotiates during disagreements') or 'decrease' (less 'yes' is good)."
         )
     return {k: beneficial.get(k, "decrease") for k in indicators}
+
+
+def _is_label(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _covariate_list(covariates: object, source: str) -> list:

@@ -447,3 +447,15 @@ def test_hostile_cells_give_only_named_errors(mutate):
         except MirabalError:
             continue
         assert_grid_adds_up(panel)
+
+
+def test_subset_refuses_text_and_unhashable_choices():
+    """subset(indicators="slapped") read letters; a list inside the choices raised TypeError."""
+    panel = wide(wide_frame())
+    with pytest.raises(
+        PanelValidationError, match=r"indicators must be a list of indicator labels"
+    ):
+        panel.subset(indicators="slapped")
+    with pytest.raises(PanelValidationError, match=r"1 person\(s\) not in the panel, e.g. \[1\]"):
+        panel.subset(persons=[[1], 2])
+    assert panel.subset(persons=(1, 4)).persons == (1, 4)
