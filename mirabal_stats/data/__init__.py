@@ -2,6 +2,6 @@
 
 from mirabal_stats.data.arrays import PanelArrays
 from mirabal_stats.data.panel import IndicatorPanel
-from mirabal_stats.data.responses import DEFAULT_RESPONSE_MAP, code_responses
+from mirabal_stats.data.responses import DEFAULT_RESPONSE_MAP
 
-__all__ = ["IndicatorPanel", "PanelArrays", "DEFAULT_RESPONSE_MAP", "code_responses"]
+__all__ = ["IndicatorPanel", "PanelArrays", "DEFAULT_RESPONSE_MAP"]

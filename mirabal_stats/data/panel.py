@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mirabal_stats.data.arrays import PanelArrays
-from mirabal_stats.data.responses import code_responses
+from mirabal_stats.data.persons import check_id_types, plain_value, require_columns
+from mirabal_stats.data.responses import code_responses, response_codes
 from mirabal_stats.data.validation import (
+    check_cells,
+    check_complete,
     check_group,
     check_indicator_measures,
+    check_measure_mapping,
     check_no_duplicates,
     check_person_constant,
+    check_reserved_names,
+    check_roles,
     order_waves,
-    plain_value,
-    require_columns,
 )
 from mirabal_stats.exceptions import PanelValidationError
 
@@ -100,7 +104,7 @@ class IndicatorPanel:
     @classmethod
     def from_long(
         cls,
-        df: pd.DataFrame,
+        data: pd.DataFrame,
         *,
         person: str,
         wave: str,
@@ -118,20 +122,26 @@ class IndicatorPanel:
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        data : pandas.DataFrame
             The answers. Rows with a missing answer are kept as missing cells; absent rows are
             missing cells too.
         person, wave, indicator, response, group : str
-            Column names. ``response`` holds 0/1, booleans or yes/no strings (any case); blanks
-            and NaN are missing answers.
+            Column names, each a different column. ``response`` holds 0/1, booleans or yes/no
+            strings (any case, stray spaces ignored); NaN, None and blank strings are missing
+            answers. Person ids must be of one type (``7`` and ``"7"`` are refused: one person
+            or two?).
         treated : object
             The label in ``group`` of the intervention group; the other label is the comparison.
+            A label written as text matches a number written the same way (``treated="1"`` for
+            a 0/1 column); a nullable ``"boolean"`` group column works with ``treated=True``.
         measure : str or mapping, optional
             A column naming each indicator's measure, or a mapping ``{indicator: measure}``.
-            Without it every indicator belongs to one measure, ``"all indicators"``.
+            Without it every indicator belongs to one measure, ``"all indicators"``. A missing
+            measure (NaN in the column, ``None`` in the mapping) is refused.
         covariates : sequence of str, optional
-            Person-level baseline covariates (constant within person; missing values allowed
-            and reported).
+            Person-level baseline covariates (constant within person, ignoring missing values:
+            a covariate blank on some rows of a person and known on others takes the known
+            value; persons with no known value keep it missing, counted in :attr:`notes`).
         beneficial : mapping, optional
             ``{indicator: "increase" | "decrease"}``: the direction in which a change in the
             share answering "yes" is beneficial. Indicators not listed default to
@@ -139,92 +149,99 @@ class IndicatorPanel:
             you"); list positive ones such as "negotiates during disagreements" as
             ``"increase"``.
         response_map : mapping, optional
-            Extra answer codes, e.g. ``{"don't know": None, "sometimes": 1}`` (None = missing).
+            Extra answer codes, e.g. ``{"don't know": None, "sometimes": 1}``: each code is
+            the number 0 or 1, or None (missing).
         wave_order : sequence, optional
             Chronological order of the waves when they are not numbers, dates or an ordered
-            categorical.
+            categorical; each wave listed once.
 
         Returns
         -------
         IndicatorPanel
+
+        Raises
+        ------
+        PanelValidationError
+            With the column, an example row or person and the fix, e.g. for a missing column,
+            one column given two roles, a list in a cell, ids written both as numbers and as
+            text, a person in both groups, a duplicated cell, an answer that is not yes/no, or
+            an indicator named like a column of the panel's own tables (``person``, ``wave``,
+            ``group``, ``measure``, ``indicator``, ``response``, ``treated``).
         """
+        source = "IndicatorPanel.from_long"
+        covariates = _covariate_list(covariates, source)
+        if measure is not None and not isinstance(measure, (str, Mapping)):
+            raise PanelValidationError(
+                f"{source}: measure must be the name of a measure column or a mapping "
+                f"{{indicator: measure}}, got {type(measure).__name__}."
+            )
+        measure_column = measure if isinstance(measure, str) else None
+        roles = [
+            ("person", person),
+            ("wave", wave),
+            ("indicator", indicator),
+            ("response", response),
+            ("group", group),
+            ("measure", measure_column),
+            *(("a covariate", c) for c in covariates),
+        ]
         require_columns(
-            df,
+            data,
             {
                 "person": person,
                 "wave": wave,
                 "indicator": indicator,
                 "response": response,
                 "group": group,
-                "measure": measure if isinstance(measure, str) else None,
-                **{f"covariate {c!r}": c for c in (covariates or [])},
+                "measure": measure_column,
+                **{f"covariate {c!r}": c for c in covariates},
             },
-            source="IndicatorPanel.from_long",
+            source=source,
+            error=PanelValidationError,
         )
-        covariates = list(covariates or [])
-        roles = [person, wave, indicator, response, group]
-        clash = [c for c in covariates if c in roles]
-        if clash:
-            raise PanelValidationError(
-                f"covariates {clash} are also used as person/wave/indicator/response/group "
-                "columns; a covariate must be a separate person-level column."
-            )
-        if df.empty:
-            raise PanelValidationError("IndicatorPanel.from_long: the data frame has no rows.")
-        for role, column in {"person": person, "indicator": indicator}.items():
-            if df[column].isna().any():
-                n = int(df[column].isna().sum())
-                raise PanelValidationError(
-                    f"column '{column}' ({role}) is missing for {n} rows. Every row needs a "
-                    f"{role}; drop or fill those rows."
-                )
+        check_roles(roles, source=source)
+        if data.empty:
+            raise PanelValidationError(f"{source}: the data have no rows.")
+        check_cells(data, [r for r in roles if r[1] is not None], person=person, source=source)
+        check_complete(data, {"person": person, "indicator": indicator}, source=source)
+        check_id_types(data[person], column=person, what="person", error=PanelValidationError)
+        check_id_types(
+            data[indicator], column=indicator, what="indicator", error=PanelValidationError
+        )
+        codes = response_codes(response_map)
 
-        waves = order_waves(df[wave], column=wave, wave_order=wave_order)
-        treated, comparison = check_group(df[group], df[person], column=group, treated=treated)
-        check_no_duplicates(df, keys=[person, wave, indicator])
+        waves = order_waves(data[wave], column=wave, wave_order=wave_order, persons=data[person])
+        treated, comparison = check_group(data[group], data[person], column=group, treated=treated)
+        check_no_duplicates(data, keys=[person, wave, indicator])
 
-        indicators = list(pd.unique(df[indicator]))
+        indicators = list(pd.unique(data[indicator]))
         if isinstance(measure, str):
-            pairs = df[[indicator, measure]].drop_duplicates()
+            pairs = data[[indicator, measure]].drop_duplicates()
             check_indicator_measures(pairs, indicator=indicator, measure=measure)
             indicator_measures = dict(zip(pairs[indicator], pairs[measure]))
         elif measure is None:
             indicator_measures = {k: _DEFAULT_MEASURE for k in indicators}
         else:
-            unmapped = [k for k in indicators if k not in measure]
-            if unmapped:
-                raise PanelValidationError(
-                    f"{len(unmapped)} indicator(s) have no measure in the measure mapping (e.g. "
-                    f"{plain_value(unmapped[0])!r}). Add them to measure={{indicator: measure}}."
-                )
-            indicator_measures = {k: measure[k] for k in indicators}
+            indicator_measures = check_measure_mapping(measure, indicators, option="measure")
+        check_reserved_names(indicators, covariates, source=source)
 
         benefit = _check_beneficial(beneficial, indicators)
-        check_person_constant(df, person=person, columns=covariates)
+        check_person_constant(data, person=person, columns=covariates)
 
         coded = code_responses(
-            df[response],
-            column=response,
-            response_map=response_map,
-            context=df[[person, wave, indicator]],
+            data[response], column=response, codes=codes, context=data[[person, wave, indicator]]
         )
         cells = pd.DataFrame(
             {
-                "person": df[person].to_numpy(),
-                "wave": df[wave].to_numpy(),
-                "indicator": df[indicator].to_numpy(),
-                "response": coded.to_numpy(),
+                "person": data[person].to_numpy(),
+                "wave": data[wave].to_numpy(),
+                "indicator": data[indicator].to_numpy(),
+                "response": coded.values.to_numpy(),
             }
-        )
-        person_table = (
-            df[[person, group, *covariates]]
-            .drop_duplicates(subset=[person])
-            .rename(columns={person: "person", group: "group"})
-            .reset_index(drop=True)
         )
         return cls._assemble(
             cells,
-            person_table,
+            _person_table(data, person=person, group=group, covariates=covariates),
             waves=waves,
             indicators=indicators,
             indicator_measures=indicator_measures,
@@ -233,13 +250,13 @@ class IndicatorPanel:
             comparison=comparison,
             covariates=covariates,
             response_column=response,
-            indicator_column=indicator,
+            missing_answers=(coded.n_blank, coded.n_coded_missing),
         )
 
     @classmethod
     def from_wide(
         cls,
-        df: pd.DataFrame,
+        data: pd.DataFrame,
         *,
         person: str,
         wave: str,
@@ -255,14 +272,17 @@ class IndicatorPanel:
 
         Parameters
         ----------
-        df : pandas.DataFrame
+        data : pandas.DataFrame
             One row per person-wave; one column per indicator.
         person, wave, group : str
             Column names.
         treated : object
-            The label in ``group`` of the intervention group.
+            The label in ``group`` of the intervention group (as in :meth:`from_long`).
         indicators : mapping
-            ``{indicator column: measure}``; the column names become the indicator names.
+            ``{indicator column: measure}``; the column names become the indicator names. None
+            of them may be the person, wave, group or a covariate column, nor be named like a
+            column of the panel's own tables (``person``, ``wave``, ``group``, ``measure``,
+            ``indicator``, ``response``, ``treated``).
         covariates, beneficial, response_map, wave_order
             As in :meth:`from_long`.
 
@@ -270,46 +290,82 @@ class IndicatorPanel:
         -------
         IndicatorPanel
         """
+        source = "IndicatorPanel.from_wide"
         if not isinstance(indicators, Mapping) or not indicators:
             raise PanelValidationError(
                 "indicators must be a non-empty mapping {indicator column: measure}, e.g. "
                 "indicators={'slapped': 'safety', 'negotiates': 'communication'}."
             )
+        covariates = _covariate_list(covariates, source)
+        names = list(indicators)
+        roles = [
+            ("person", person),
+            ("wave", wave),
+            ("group", group),
+            *(("a covariate", c) for c in covariates),
+            *(("an indicator", k) for k in names),
+        ]
         require_columns(
-            df,
+            data,
             {
                 "person": person,
                 "wave": wave,
                 "group": group,
-                **{f"indicator {c!r}": c for c in indicators},
-                **{f"covariate {c!r}": c for c in (covariates or [])},
+                **{f"indicator {k!r}": k for k in names},
+                **{f"covariate {c!r}": c for c in covariates},
             },
-            source="IndicatorPanel.from_wide",
+            source=source,
+            error=PanelValidationError,
         )
-        check_no_duplicates(df, keys=[person, wave])
-        id_columns = [person, wave, group, *(covariates or [])]
-        long = df[id_columns + list(indicators)].melt(
-            id_vars=id_columns,
-            value_vars=list(indicators),
-            var_name="__indicator",
-            value_name="__response",
+        check_roles(roles, source=source)
+        if data.empty:
+            raise PanelValidationError(f"{source}: the data have no rows.")
+        check_cells(data, roles, person=person, source=source)
+        check_complete(data, {"person": person}, source=source)
+        check_id_types(data[person], column=person, what="person", error=PanelValidationError)
+        check_no_duplicates(data, keys=[person, wave])
+        codes = response_codes(response_map)
+
+        waves = order_waves(data[wave], column=wave, wave_order=wave_order, persons=data[person])
+        treated, comparison = check_group(data[group], data[person], column=group, treated=treated)
+        # The indicator labels as the columns of the data hold them (their dtype included).
+        labels = data.columns.take(data.columns.get_indexer(names))
+        indicator_list = list(pd.unique(labels.to_numpy()))
+        measures = check_measure_mapping(indicators, names, option="indicators")
+        indicator_measures = {k: measures[k] for k in indicator_list}
+        check_reserved_names(indicator_list, covariates, source=source)
+
+        benefit = _check_beneficial(beneficial, indicator_list)
+        check_person_constant(data, person=person, columns=covariates)
+
+        # Stack the indicator columns (indicator-major, as DataFrame.melt would) without
+        # naming any helper column, so no indicator name can collide with one.
+        context = data[[person, wave]]
+        coded = [code_responses(data[k], column=k, codes=codes, context=context) for k in names]
+        n = len(data)
+        cells = pd.DataFrame(
+            {
+                "person": np.tile(data[person].to_numpy(), len(names)),
+                "wave": np.tile(data[wave].to_numpy(), len(names)),
+                "indicator": np.repeat(labels.to_numpy(), n),
+                "response": np.concatenate([c.values.to_numpy() for c in coded]),
+            }
         )
-        long["__measure"] = long["__indicator"].map(dict(indicators))
-        if isinstance(df[wave].dtype, pd.CategoricalDtype):
-            long[wave] = long[wave].astype(df[wave].dtype)
-        return cls.from_long(
-            long,
-            person=person,
-            wave=wave,
-            indicator="__indicator",
-            response="__response",
-            group=group,
+        return cls._assemble(
+            cells,
+            _person_table(data, person=person, group=group, covariates=covariates),
+            waves=waves,
+            indicators=indicator_list,
+            indicator_measures=indicator_measures,
+            benefit=benefit,
             treated=treated,
-            measure=dict(indicators),
+            comparison=comparison,
             covariates=covariates,
-            beneficial=beneficial,
-            response_map=response_map,
-            wave_order=wave_order,
+            response_column="indicator columns",
+            missing_answers=(
+                sum(c.n_blank for c in coded),
+                sum(c.n_coded_missing for c in coded),
+            ),
         )
 
     @classmethod
@@ -326,15 +382,16 @@ class IndicatorPanel:
         comparison: object,
         covariates: list[str],
         response_column: str,
-        indicator_column: str,
+        missing_answers: tuple[int, int] | None = None,
     ) -> IndicatorPanel:
         observed = cells.dropna(subset=["response"])
-        never = [k for k in indicators if k not in set(observed["indicator"])]
+        seen = set(pd.unique(observed["indicator"]))
+        never = [k for k in indicators if k not in seen]
         if never:
             raise PanelValidationError(
                 f"{len(never)} indicator(s) are never observed (every answer missing), e.g. "
-                f"{plain_value(never[0])!r}. Remove them from the data (or from indicators=) or check "
-                f"the '{response_column}' column."
+                f"{plain_value(never[0])!r}. Remove them from the data (or from indicators=) or "
+                f"check the '{response_column}' column."
             )
         person_group = person_table.set_index("person")["group"]
         responders = person_group[person_group.index.isin(observed["person"])]
@@ -350,16 +407,28 @@ class IndicatorPanel:
         wave_rank = {w: i for i, w in enumerate(waves)}
         indicator_rank = {k: i for i, k in enumerate(indicators)}
         person_rank = {p: i for i, p in enumerate(person_table["person"])}
-        cells = cells.assign(
-            _p=cells["person"].map(person_rank),
-            _w=cells["wave"].map(wave_rank),
-            _k=cells["indicator"].map(indicator_rank),
-        ).sort_values(["_p", "_w", "_k"], kind="stable")
-        cells = cells.drop(columns=["_p", "_w", "_k"]).reset_index(drop=True)
-        notes = []
-        n_missing = int(cells["response"].isna().sum())
-        if n_missing:
-            notes.append(f"{n_missing} rows with a missing answer are kept as missing cells.")
+        order = np.lexsort(
+            (
+                cells["indicator"].map(indicator_rank).to_numpy(),
+                cells["wave"].map(wave_rank).to_numpy(),
+                cells["person"].map(person_rank).to_numpy(),
+            )
+        )
+        cells = cells.take(order).reset_index(drop=True)
+        notes = _missing_notes(
+            n_rows=len(cells),
+            n_observed=len(observed),
+            shape=(len(person_table), len(waves), len(indicators)),
+            missing_answers=missing_answers,
+        )
+        silent = ~person_group.index.isin(responders.index)
+        if silent.any():
+            notes.append(
+                f"{int(silent.sum())} of {len(person_group)} persons have no observed answer "
+                f"(e.g. person {plain_value(person_group.index[silent][0])!r}); they are kept, "
+                "with every cell missing."
+            )
+        notes += _covariate_notes(person_table, covariates)
         return cls(
             cells,
             person_table,
@@ -447,7 +516,12 @@ class IndicatorPanel:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """What validation reported (e.g. missing answers kept)."""
+        """What validation reported, in sentences a report can show.
+
+        Every missing cell of the person x wave x indicator grid is accounted for (blank
+        answers, answers coded missing by ``response_map``, person-waves with no row), then
+        persons with no observed answer and covariates unknown for some persons.
+        """
         return self._notes
 
     def __repr__(self) -> str:
@@ -476,12 +550,15 @@ class IndicatorPanel:
 
     def to_wide(self) -> pd.DataFrame:
         """One row per person x wave present in the data, one column per indicator (0/1/NaN)."""
-        wide = self._cells.pivot(index=["person", "wave"], columns="indicator", values="response")
-        wide = wide.reindex(columns=list(self._indicators)).reset_index()
-        wide.columns.name = None
-        wave_rank = {w: i for i, w in enumerate(self._waves)}
-        person_rank = {p: i for i, p in enumerate(self._persons["person"])}
-        wide = wide.iloc[np.lexsort((wide["wave"].map(wave_rank), wide["person"].map(person_rank)))]
+        person, wave, indicator = self._cell_codes()
+        # Cells are stored sorted by person, wave, indicator: each person-wave is one run.
+        row = person * len(self._waves) + wave
+        starts = np.r_[True, row[1:] != row[:-1]]
+        values = np.full((int(starts.sum()), len(self._indicators)), np.nan)
+        values[np.cumsum(starts) - 1, indicator] = self._cells["response"].to_numpy(dtype=float)
+        wide = self._cells.loc[starts, ["person", "wave"]].reset_index(drop=True)
+        for j, name in enumerate(self._indicators):
+            wide[name] = values[:, j]
         wide = wide.merge(self._persons, on="person", how="left", validate="many_to_one")
         ordered = ["person", "wave", "group", *self._covariate_names, *self._indicators]
         return wide[ordered].reset_index(drop=True)
@@ -494,14 +571,14 @@ class IndicatorPanel:
 
     def responded(self) -> pd.DataFrame:
         """Person x wave table of booleans: True where the person answered at least one indicator."""
-        observed = self._cells.dropna(subset=["response"])
-        hit = pd.crosstab(observed["person"], observed["wave"]) > 0
-        return (
-            hit.reindex(
-                index=list(self._persons["person"]), columns=list(self._waves), fill_value=False
-            )
-            .astype(bool)
-            .rename_axis(index="person", columns="wave")
+        person, wave, _ = self._cell_codes()
+        observed = self._cells["response"].notna().to_numpy()
+        hit = np.zeros((self.n_persons, len(self._waves)), dtype=bool)
+        hit[person[observed], wave[observed]] = True
+        return pd.DataFrame(
+            hit,
+            index=pd.Index(list(self._persons["person"]), name="person"),
+            columns=pd.Index(list(self._waves), name="wave"),
         )
 
     def attrition_table(self) -> pd.DataFrame:
@@ -619,11 +696,19 @@ class IndicatorPanel:
         ):
             if chosen is None:
                 continue
-            unknown = [v for v in chosen if v not in set(known)]
+            if isinstance(chosen, (str, bytes)) or not isinstance(chosen, Iterable):
+                raise PanelValidationError(
+                    f"subset: {column}s must be a list of {column} labels, e.g. "
+                    f"{column}s=[{plain_value(known[0])!r}], got {chosen!r}."
+                )
+            chosen = list(chosen)
+            known_set = set(known)
+            unknown = [v for v in chosen if not _is_label(v) or v not in known_set]
             if unknown:
                 raise PanelValidationError(
                     f"subset: {len(unknown)} {column}(s) not in the panel, e.g. "
-                    f"{plain_value(unknown[0])!r}."
+                    f"{plain_value(unknown[0])!r}; the panel's {column}s are "
+                    f"{[plain_value(v) for v in known[:6]]}{' ...' if len(known) > 6 else ''}."
                 )
             keep &= self._cells[column].isin(chosen)
         cells = self._cells[keep].reset_index(drop=True)
@@ -642,8 +727,19 @@ class IndicatorPanel:
             comparison=self._comparison,
             covariates=list(self._covariate_names),
             response_column="response",
-            indicator_column="indicator",
         )
+
+    def _cell_codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Person, wave and indicator codes of every stored cell (labels are never sorted)."""
+        codes = []
+        for column, labels in (
+            ("person", self._persons["person"]),
+            ("wave", self._waves),
+            ("indicator", self._indicators),
+        ):
+            rank = {label: i for i, label in enumerate(labels)}
+            codes.append(self._cells[column].map(rank).to_numpy(dtype=np.int64))
+        return codes[0], codes[1], codes[2]
 
     def _wave_index(self, wave: object) -> int:
         if wave is None:
@@ -657,6 +753,11 @@ class IndicatorPanel:
 
 
 def _check_beneficial(beneficial: Mapping | None, indicators: list) -> dict:
+    if beneficial is not None and not isinstance(beneficial, Mapping):
+        raise PanelValidationError(
+            "beneficial must be a mapping {indicator: 'increase' or 'decrease'}, e.g. "
+            f"beneficial={{'negotiates': 'increase'}}; got {type(beneficial).__name__}."
+        )
     beneficial = dict(beneficial or {})
     unknown = [k for k in beneficial if k not in set(indicators)]
     if unknown:
@@ -664,7 +765,7 @@ def _check_beneficial(beneficial: Mapping | None, indicators: list) -> dict:
             f"beneficial names {len(unknown)} indicator(s) not in the data, e.g. "
             f"{plain_value(unknown[0])!r}. Use the indicator names of the panel."
         )
-    bad = {k: v for k, v in beneficial.items() if v not in _BENEFIT_CODES}
+    bad = {k: v for k, v in beneficial.items() if not (isinstance(v, str) and v in _BENEFIT_CODES)}
     if bad:
         key, value = next(iter(bad.items()))
         raise PanelValidationError(
@@ -672,3 +773,89 @@ def _check_beneficial(beneficial: Mapping | None, indicators: list) -> dict:
             "'negotiates during disagreements') or 'decrease' (less 'yes' is good)."
         )
     return {k: beneficial.get(k, "decrease") for k in indicators}
+
+
+def _is_label(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _covariate_list(covariates: object, source: str) -> list:
+    if covariates is None:
+        return []
+    if isinstance(covariates, (str, bytes)) or not isinstance(covariates, Iterable):
+        raise PanelValidationError(
+            f"{source}: covariates must be a list of column names, e.g. covariates=['age'], "
+            f"got {covariates!r}."
+        )
+    return list(covariates)
+
+
+def _person_table(data: pd.DataFrame, *, person: str, group: str, covariates: list) -> pd.DataFrame:
+    """One row per person (first appearance): ``person``, ``group`` and the covariates.
+
+    A covariate is constant within person ignoring missing values (checked before), so a person
+    whose first row leaves it blank takes the value known from a later row.
+    """
+    table = (
+        data[[person, group, *covariates]]
+        .drop_duplicates(subset=[person])
+        .rename(columns={person: "person", group: "group"})
+        .reset_index(drop=True)
+    )
+    for column in covariates:
+        blank = table[column].isna().to_numpy()
+        if not blank.any():
+            continue
+        known = data[[person, column]].dropna(subset=[column]).drop_duplicates(subset=[person])
+        value = table["person"].map(known.set_index(person)[column])
+        fill = blank & value.notna().to_numpy()
+        if fill.any():
+            table.loc[fill, column] = value[fill]
+    return table
+
+
+def _missing_notes(
+    *,
+    n_rows: int,
+    n_observed: int,
+    shape: tuple[int, int, int],
+    missing_answers: tuple[int, int] | None,
+) -> list[str]:
+    """Account for every cell of the person x wave x indicator grid: observed or why missing."""
+    n_persons, n_waves, n_indicators = shape
+    grid = n_persons * n_waves * n_indicators
+    n_missing = grid - n_observed
+    if not n_missing:
+        return []
+    kept = n_rows - n_observed
+    if missing_answers is None:
+        parts = [f"{kept} rows with a missing answer"]
+    else:
+        n_blank, n_coded = missing_answers
+        parts = [f"{n_blank} blank or missing answers (NaN, None or empty text)"]
+        parts.append(f"{n_coded} answers coded missing by response_map")
+    parts.append(f"{grid - n_rows} person-wave-indicator combinations with no row in the data")
+    parts = [p for p in parts if not p.startswith("0 ")]
+    return [
+        f"{n_missing} of the {grid} cells ({n_persons} persons x {n_waves} waves x "
+        f"{n_indicators} indicators) have no answer and are kept as missing cells: "
+        + ", ".join(parts)
+        + f"; {n_observed} answers are observed."
+    ]
+
+
+def _covariate_notes(person_table: pd.DataFrame, covariates: list) -> list[str]:
+    notes = []
+    for column in covariates:
+        blank = person_table[column].isna()
+        if blank.any():
+            example = plain_value(person_table.loc[blank, "person"].iloc[0])
+            notes.append(
+                f"covariate {column!r} is missing for {int(blank.sum())} of "
+                f"{len(person_table)} persons (e.g. person {example!r})."
+            )
+    return notes

@@ -14,6 +14,8 @@ from importlib import resources
 
 import pandas as pd
 
+from mirabal_stats.exceptions import SpecificationError
+
 __all__ = [
     "DatasetInfo",
     "list_datasets",
@@ -231,7 +233,7 @@ _LALONDE_FILES = {
 }
 
 
-def load_lalonde(version: str = "matchit") -> pd.DataFrame:
+def load_lalonde(*, version: str = "matchit") -> pd.DataFrame:
     """LaLonde (1986) / Dehejia-Wahba (1999) National Supported Work data.
 
     Parameters
@@ -271,8 +273,12 @@ def load_lalonde(version: str = "matchit") -> pd.DataFrame:
     >>> df.shape, int(df["treat"].sum())
     ((614, 9), 185)
     """
-    if version not in _LALONDE_FILES:
-        raise ValueError(f"version must be one of {sorted(_LALONDE_FILES)}, got {version!r}.")
+    if not isinstance(version, str) or version not in _LALONDE_FILES:
+        raise SpecificationError(
+            f"load_lalonde: version={version!r} is not a bundled version of the Lalonde data; "
+            f"use one of {', '.join(map(repr, sorted(_LALONDE_FILES)))}, e.g. "
+            "load_lalonde(version='nsw_experimental')."
+        )
     raw = _read(_LALONDE_FILES[version])
     if version == "matchit":
         return raw

@@ -20,7 +20,10 @@ prevalence of exactly zero has no finite log-odds.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["MEASURES", "INDICATOR_CATALOGUE", "indicator_catalogue", "wave_months"]
 
@@ -224,7 +227,8 @@ def indicator_catalogue() -> pd.DataFrame:
     --------
     >>> from mirabal_stats.datasets.mirabal_design import indicator_catalogue
     >>> cat = indicator_catalogue()
-    >>> cat.loc["slapped_pushed", ["published_before_pct", "published_after_pct"]].tolist()
+    >>> row = cat.loc["slapped_pushed", ["published_before_pct", "published_after_pct"]]
+    >>> [int(v) for v in row]
     [87, 7]
     """
     table = pd.DataFrame(
@@ -262,7 +266,10 @@ def wave_months(n_waves: int) -> list[float]:
     retrospectively in the first survey), 3, 6, 9, 12 ("after", about 12 months after the start)
     and 15.
     """
-    if n_waves < 2:
-        raise ValueError(f"n_waves must be at least 2 (a baseline and a follow-up), got {n_waves}.")
+    if isinstance(n_waves, bool) or not isinstance(n_waves, (int, np.integer)) or n_waves < 2:
+        raise SpecificationError(
+            f"n_waves must be a whole number of at least 2 (a baseline and a follow-up), got "
+            f"{n_waves!r}; e.g. n_waves=6 for the Mirabal design."
+        )
     step = 15.0 / (n_waves - 1)
     return [round(step * i, 6) for i in range(n_waves)]

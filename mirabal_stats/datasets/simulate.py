@@ -28,6 +28,7 @@ with a known conditional hazard ratio for the programme and a frailty given by t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -227,6 +228,64 @@ def _true_survival(x_ref: pd.DataFrame, u_ref: np.ndarray, params: dict) -> pd.D
 _MNAR_DRIVERS = ("severity", "current_severity", "response")
 
 
+_DEFAULTS = {
+    "n_intervention": 100,
+    "n_comparison": 62,
+    "n_waves": 6,
+    "sigma_person": 1.0,
+    "mnar_strength": 1.0,
+    "response_sd": 0.0,
+    "item_missing": 0.02,
+    "reoffending_hazard_ratio": 0.6,
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_numbers(**options: object) -> None:
+    """Refuse counts that are not whole numbers and parameters that are not finite numbers."""
+    for name, minimum in (("n_intervention", 1), ("n_comparison", 1), ("n_waves", 2)):
+        value = options[name]
+        if not (_is_whole(value) and value >= minimum):
+            raise SpecificationError(
+                f"{name} must be a whole number of at least {minimum}, got {value!r}; e.g. "
+                f"{name}={_DEFAULTS[name]} as in the Mirabal design."
+            )
+    seed = options["random_seed"]
+    if seed is not None and not (_is_whole(seed) and seed >= 0):
+        raise SpecificationError(
+            f"random_seed must be a whole number >= 0 (or None for a fresh draw), got {seed!r}."
+        )
+    bounds = {
+        "sigma_person": (0.0, None, "a finite number >= 0"),
+        "mnar_strength": (None, None, "a finite number"),
+        "response_sd": (0.0, None, "a finite number >= 0"),
+        "item_missing": (0.0, 1.0, "a number in [0, 1)"),
+        "reoffending_hazard_ratio": (None, None, "a finite number > 0"),
+    }
+    for name, (low, high, rule) in bounds.items():
+        value = options[name]
+        ok = _is_number(value) and np.isfinite(value)
+        if ok and low is not None:
+            ok = value >= low
+        if ok and high is not None:
+            ok = value < high
+        if ok and name == "reoffending_hazard_ratio":
+            ok = value > 0
+        if not ok:
+            raise SpecificationError(
+                f"{name} must be {rule}, got {value!r}; e.g. {name}={_DEFAULTS[name]} (the default)."
+            )
+
+
 def simulate_mirabal(
     *,
     n_intervention: int = 100,
@@ -310,7 +369,18 @@ def simulate_mirabal(
     >>> float(truth.reoffending_hazard_ratio)
     0.6
     """
-    if mnar_driver not in _MNAR_DRIVERS:
+    _check_numbers(
+        n_intervention=n_intervention,
+        n_comparison=n_comparison,
+        n_waves=n_waves,
+        random_seed=random_seed,
+        sigma_person=sigma_person,
+        mnar_strength=mnar_strength,
+        response_sd=response_sd,
+        item_missing=item_missing,
+        reoffending_hazard_ratio=reoffending_hazard_ratio,
+    )
+    if not isinstance(mnar_driver, str) or mnar_driver not in _MNAR_DRIVERS:
         raise SpecificationError(
             f"mnar_driver must be one of {', '.join(map(repr, _MNAR_DRIVERS))}, got {mnar_driver!r}."
         )
@@ -319,26 +389,31 @@ def simulate_mirabal(
             f"mnar_driver={mnar_driver!r} needs a person-specific programme response: pass "
             "response_sd > 0 (e.g. 0.8)."
         )
-    profile = (
-        np.ones(n_waves - 1) if effect_profile is None else np.asarray(effect_profile, dtype=float)
-    )
+    try:
+        profile = (
+            np.ones(n_waves - 1)
+            if effect_profile is None
+            else np.asarray(effect_profile, dtype=float)
+        )
+    except (TypeError, ValueError):
+        profile = np.array([np.nan])  # text or nested lists: refused just below
     if profile.shape != (n_waves - 1,) or not np.all(np.isfinite(profile)):
         raise SpecificationError(
             f"effect_profile needs one finite multiplier per post-baseline wave ({n_waves - 1}), "
             f"got {effect_profile!r}."
         )
-    if response_sd < 0:
-        raise SpecificationError(f"response_sd must be >= 0, got {response_sd!r}.")
-    if attrition not in {"mar", "mnar", "mcar", "none"}:
+    if not isinstance(attrition, str) or attrition not in {"mar", "mnar", "mcar", "none"}:
         raise SpecificationError(
             f"attrition must be 'mar', 'mnar', 'mcar' or 'none', got {attrition!r}."
         )
-    if n_intervention < 1 or n_comparison < 1:
-        raise SpecificationError("n_intervention and n_comparison must both be at least 1.")
-    if not 0.0 <= item_missing < 1.0:
-        raise SpecificationError(f"item_missing must lie in [0, 1), got {item_missing!r}.")
     catalogue = indicator_catalogue()
     if indicators is not None:
+        if isinstance(indicators, str) or not isinstance(indicators, Iterable):
+            raise SpecificationError(
+                f"indicators must be a list of indicator codes, e.g. indicators=['slapped_pushed'], "
+                f"got {indicators!r}; choose from indicator_catalogue().index."
+            )
+        indicators = list(indicators)
         unknown = [k for k in indicators if k not in catalogue.index]
         if unknown:
             raise SpecificationError(

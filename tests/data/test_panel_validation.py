@@ -58,8 +58,10 @@ def test_valid_frame_builds():
 
 
 def test_missing_column_is_named():
-    with pytest.raises(PanelValidationError, match=r"column\(s\) not found.*response='reply'"):
+    with pytest.raises(PanelValidationError, match=r"response column 'reply' is not in the data"):
         build(long_frame(), response="reply")
+    with pytest.raises(PanelValidationError, match=r"'answr' is not.*did you mean 'answer'"):
+        build(long_frame(), response="answr")
 
 
 def test_duplicated_cell_names_the_cell():
@@ -153,7 +155,10 @@ def test_indicator_never_observed():
 def test_missing_group_value():
     frame = long_frame()
     frame.loc[4, "arm"] = None
-    with pytest.raises(PanelValidationError, match=r"column 'arm' is missing for 1 rows.*person 2"):
+    with pytest.raises(
+        PanelValidationError,
+        match=r"column 'arm' \(group\) is missing for 1 rows \(row 4; e.g. person 2\)",
+    ):
         build(frame)
 
 

@@ -12,6 +12,7 @@ from mirabal_stats.datasets import (
     load_toenail,
     verify_bundled_files,
 )
+from mirabal_stats.exceptions import SpecificationError
 
 
 def test_bundled_files_match_checksums():
@@ -42,14 +43,14 @@ def test_lalonde_versions_share_columns():
     columns = ["treat", "age", "educ", "race", "married", "nodegree", "re74", "re75", "re78"]
     shapes = {"matchit": (614, 9), "nsw_experimental": (445, 9), "nsw_psid": (2675, 9)}
     for version, shape in shapes.items():
-        df = load_lalonde(version)
+        df = load_lalonde(version=version)
         assert list(df.columns) == columns and df.shape == shape
         assert int(df["treat"].sum()) == 185
         assert set(df["race"]) <= {"black", "hispan", "white"}
 
 
 def test_lalonde_experimental_benchmark():
-    df = load_lalonde("nsw_experimental")
+    df = load_lalonde(version="nsw_experimental")
     means = df.groupby("treat")["re78"].mean()
     # Dehejia & Wahba (1999): treated 6349.14 vs experimental controls 4554.80 -> $1,794.
     assert means[1] == pytest.approx(6349.14, abs=0.01)
@@ -57,8 +58,14 @@ def test_lalonde_experimental_benchmark():
 
 
 def test_lalonde_unknown_version():
-    with pytest.raises(ValueError, match="version must be one of"):
-        load_lalonde("cps")
+    with pytest.raises(
+        SpecificationError, match=r"version='cps' is not a bundled version.*'matchit'"
+    ):
+        load_lalonde(version="cps")
+    with pytest.raises(SpecificationError, match=r"version=\['matchit'\] is not a bundled"):
+        load_lalonde(version=["matchit"])
+    with pytest.raises(TypeError):  # options are keyword-only (the contract)
+        load_lalonde("matchit")
 
 
 def test_other_loaders():

@@ -11,8 +11,10 @@ from mirabal_stats.datasets import (
     load_mirabal_persons,
     load_mirabal_truth,
     simulate_mirabal,
+    wave_months,
 )
 from mirabal_stats.datasets.example import EXAMPLE_FILES, write_mirabal_example
+from mirabal_stats.exceptions import SpecificationError
 
 SEEDS = range(10)
 
@@ -172,6 +174,40 @@ def test_bad_arguments():
         simulate_mirabal(random_seed=1, attrition="sometimes")
     with pytest.raises(ValueError, match="unknown indicator codes"):
         simulate_mirabal(random_seed=1, indicators=["hugs"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_intervention": 0}, r"n_intervention must be a whole number of at least 1, got 0"),
+        ({"n_comparison": 2.5}, r"n_comparison must be a whole number of at least 1, got 2.5"),
+        ({"n_waves": "6"}, r"n_waves must be a whole number of at least 2, got '6'"),
+        ({"random_seed": "seven"}, r"random_seed must be a whole number >= 0.*'seven'"),
+        ({"random_seed": -1}, r"random_seed must be a whole number >= 0"),
+        ({"response_sd": float("nan")}, r"response_sd must be a finite number >= 0, got nan"),
+        ({"sigma_person": "1"}, r"sigma_person must be a finite number >= 0, got '1'"),
+        ({"mnar_strength": float("inf")}, r"mnar_strength must be a finite number, got inf"),
+        ({"item_missing": 1.0}, r"item_missing must be a number in \[0, 1\), got 1.0"),
+        ({"reoffending_hazard_ratio": 0}, r"reoffending_hazard_ratio must be a finite number > 0"),
+        ({"indicators": "slapped_pushed"}, r"indicators must be a list of indicator codes"),
+        ({"effect_profile": ["a"] * 5}, r"effect_profile needs one finite multiplier"),
+        ({"attrition": ["mar"]}, r"attrition must be 'mar', 'mnar', 'mcar' or 'none'"),
+    ],
+)
+def test_options_that_are_not_numbers_are_refused_by_name(options, message):
+    """Issue 14 (F25 in datasets): text or NaN where a number is expected names the option."""
+    with pytest.raises(SpecificationError, match=message):
+        simulate_mirabal(**{"random_seed": 1, **options})
+
+
+def test_wave_months_needs_a_whole_number_of_waves():
+    """wave_months raised a plain ValueError (not a MirabalError)."""
+    assert wave_months(3) == [0.0, 7.5, 15.0]
+    for bad in (1, 2.0, "6", True):
+        with pytest.raises(
+            SpecificationError, match=r"n_waves must be a whole number of at least 2"
+        ):
+            wave_months(bad)
 
 
 def test_bundled_example_is_the_documented_draw(tmp_path):
