@@ -145,8 +145,6 @@ def check_options(config: EvaluationConfig) -> None:
             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
             and p.name not in _RESERVED[table]
         ]
-        if inspect.isclass(target):
-            allowed = allowed[0:]
         for option in options:
             if option in _RESERVED[table]:
                 raise config_error(
@@ -321,7 +319,8 @@ def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> Eva
     def step(name: str, fn: Callable[[], Any]) -> Any | None:
         will, why = enabled[name]
         if not will:
-            log.note(name, titles[name], "skipped", why)
+            status = "not applicable" if why.startswith("not estimable") else "skipped"
+            log.note(name, titles[name], status, why)
             return None
         return log.run(name, titles[name], fn)
 
@@ -346,7 +345,7 @@ def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> Eva
         record = next((s for s in log.steps if s.name == name), None)
         if record is None:
             return enabled.get(name, (False, "not run"))[1]
-        if record.status == "skipped":
+        if record.status in ("skipped", "not applicable"):
             return record.reason
         if record.status in ("failed", "bug"):
             return f"could not run: {record.reason}"
@@ -732,8 +731,10 @@ def _compare_records(
     cox = result.cox
     hr = cox.hazard_ratio().loc[[cox.group_term]]
     hr.index = ["hazard ratio (Cox)"]
-    ph = cox.ph_test["p_value"]
-    ph_p = float(ph.loc[cox.group_term]) if cox.group_term in ph.index else float(ph.min())
+    ph_p = None
+    if cox.ph_test is not None and len(cox.ph_test):
+        ph = cox.ph_test["p_value"]
+        ph_p = float(ph.loc[cox.group_term]) if cox.group_term in ph.index else float(ph.min())
     incidence = result.cumulative_incidence(list(horizons)) if horizons else None
     if incidence is not None:
         incidence = incidence.drop(columns=[c for c in ("p_value",) if c in incidence])

@@ -353,6 +353,7 @@ BLOCK_TAGS: dict[str, tuple[str, ...]] = {
     "cumulative_incidence": ("weighted",),
     "rmst_difference": ("weighted",),
     "survival": ("weighted",),
+    "survival-weighted": ("weighted",),
     "hazard_ratio_reported": ("weighted",),
     "cumulative_incidence_reported": ("weighted",),
     "survival_reported": ("weighted",),

@@ -198,7 +198,13 @@ def _forest_plot(table, *, label_column, reference, xlabel, series, log_scale, w
     ax.set_yticks(range(len(labels)), [str(label) for label in reversed(labels)], fontsize=9)
     ax.set_ylim(-0.7, len(labels) - 0.3)
     if log_scale:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        # Plain numbers (0.5, 1, 2, 5): the default 10^x labels are math text, which is off.
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
     if series is not None:

@@ -402,3 +402,73 @@ def test_options_checked_before_anything_runs(tmp_path, capsys):
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 2
     assert "unknown option 'ph_alfa'" in err and "Did you mean ph_alpha?" in err
+
+
+# --------------------------------------------------------------------------- MCMC
+@pytest.mark.mcmc
+def test_short_run_shows_the_convergence_failure(tmp_path):
+    """A deliberately short run: the failed sampler check is in the key findings and beside
+    every Bayesian number, and in the terminal summary (issue 15)."""
+    path = write_study(
+        tmp_path,
+        extra="[bayes]\nenabled = true\ndraws = 10\ntune = 10\nchains = 2\n",
+        n_intervention=16,
+        n_comparison=12,
+    )
+    report = evaluate(load_config(path))
+    checks = {c.key: c for c in report.checks}
+    assert checks["convergence"].status == "FAIL", checks["convergence"].detail
+    assert "2 chains x 10 draws" in checks["convergence"].detail
+
+    def note_before(section, name):
+        blocks = list(report.section(section).blocks)
+        at = next(i for i, b in enumerate(blocks) if getattr(b, "name", None) == name)
+        return blocks[at - 1]
+
+    for section, table in (
+        ("key-findings", "key_effects"),
+        ("effects", "effects_measure_pp"),
+        ("effects", "effects_indicator_pp"),
+    ):
+        note = note_before(section, table)
+        assert note.kind == "warning" and "sampler convergence failed (R-hat" in note.text
+    key_effects = report.tables()["key_effects"].frame
+    assert (key_effects["check failed"].str.contains("Bayesian: sampler not converged")).all()
+    assert "FAILED Sampler convergence (Bayesian model): max R-hat" in report.summary()
+
+
+@pytest.mark.mcmc
+def test_demo_quick_runs_every_pillar(tmp_path, capsys, parse_report):
+    code, out, err = run(capsys, "demo", "--quick", "--output", str(tmp_path))
+    assert code == 0, err
+    assert "Sampling the Bayesian indicator model" in err
+    assert "QUICK RUN, NOT FOR REPORTING" in out
+    outline = parse_report((tmp_path / "report.html").read_text())
+    assert outline.section_ids == ALL_SECTIONS
+    assert "omitted" not in outline.notes
+    assert all(image.startswith(PNG_MAGIC) for image in outline.images)
+    tables = {p.stem for p in (tmp_path / "tables").glob("*.csv")}
+    assert {"sampler_overview", "sensitivity_bayes", "effects_measure_or", "key_effects"} <= tables
+    measures = pd.read_csv(tmp_path / "tables" / "effects_measure_pp.csv")
+    # The simulated programme has a large benefit on safety; even tiny draws find it, and the
+    # Bayesian and GEE estimates agree within 10 pp.
+    safety = measures[measures.iloc[:, 0] == "safety"].iloc[0]
+    assert safety["Bayesian|estimate"] > 20
+    assert abs(safety["Bayesian|estimate"] - safety["GEE|estimate"]) < 10
+
+
+def test_pre_trends_tested_when_two_waves_precede_the_programme(tmp_path):
+    path = write_study(tmp_path, extra="[frequentist]\nenabled = true\n")
+    path.write_text(path.read_text().replace("baseline_wave = 1", "baseline_wave = 2"))
+    report = evaluate(load_config(path))
+    record = next(s for s in report.steps if s.name == "pre_trends")
+    assert record.status == "ran", record.reason
+    check = next(c for c in report.checks if c.key == "pre_trends")
+    # In the simulation the programme starts right after wave 1, so calling wave 2 the baseline
+    # makes the large safety effect at wave 2 look like a pre-programme difference in trends:
+    # the placebo test must flag it, and the caveat must sit beside the effects.
+    assert check.status == "FAIL", check.detail
+    assert "trends already differed before the programme for safety" in check.detail
+    assert "(p < 0.05; waves 1)" in check.detail
+    effects = report.tables()["key_effects"].frame
+    assert effects["check failed"].str.contains("pre-trends differ").all()

@@ -17,7 +17,9 @@ PLAIN_LANGUAGE: tuple[tuple[type[Warning], str], ...] = (
     (
         exc.BalanceWarning,
         "After weighting, some baseline characteristics still differ between the groups: the "
-        "groups are not comparable on them, so effect estimates may be biased.",
+        "groups are not comparable on them, so effect estimates may be biased. In the config: "
+        'try another method ([weighting] options = { method = "entropy" }) or add the '
+        "covariate's square or interactions to the person file and to [design] covariates.",
     ),
     (
         exc.ESSWarning,
@@ -36,7 +38,8 @@ PLAIN_LANGUAGE: tuple[tuple[type[Warning], str], ...] = (
     (
         exc.SamplingWarning,
         "The MCMC sampler's checks (R-hat, effective sample size, divergences) are outside safe "
-        "limits: run more draws or tuning before relying on the Bayesian estimates.",
+        "limits: run more draws or tuning before relying on the Bayesian estimates (in the "
+        "config: [bayes] draws, tune and chains, or --draws/--tune/--chains).",
     ),
     (
         exc.ProportionalHazardsWarning,
@@ -91,6 +94,7 @@ def diagnostics_section(
         "failed": "could not run on these data",
         "bug": "internal error (a bug in mirabal_stats)",
         "skipped": "switched off",
+        "not applicable": "not applicable",
         "unavailable": "not installed",
     }
     overview = pd.DataFrame(
