@@ -2,14 +2,24 @@
 
 Subcommands::
 
-    mirabal-stats evaluate CONFIG.toml [--output DIR]   # evaluation report from survey exports
-    mirabal-stats demo [--output DIR] [--quick]          # the same on the bundled example
+    mirabal-stats evaluate CONFIG.toml [--output DIR] [--quick] [--draws N] [--tune N] [--chains N]
+    mirabal-stats check CONFIG.toml                      # validate config and data; fit nothing
+    mirabal-stats demo [--output DIR] [--quick] [--print-config]
     mirabal-stats reproduce [NAME|all] [--quick]         # published vs reproduced numbers
     mirabal-stats datasets                               # bundled data and their provenance
 
-Exit codes: 0 success; 1 a reproduction fell outside its tolerance (or could not run);
-2 invalid command line, config or data (one message on standard error; ``--debug`` shows the
-traceback); 3 an unexpected internal error (a bug: please report it with the ``--debug`` output).
+Exit codes:
+
+- 0: every analysis step ran (``evaluate``, ``demo``), the config and data are valid (``check``),
+  every reproduction passed (``reproduce``);
+- 1: some analysis steps could not run on these data (the report is written and says why), or a
+  reproduction fell outside its tolerance;
+- 2: a user error in the command line, the config or the data: one message naming the file, the
+  key, the value and the fix (``--debug`` adds the traceback); nothing is analysed;
+- 3: an internal error, i.e. a bug in mirabal_stats (please report it with the ``--debug``
+  output); when it happens inside one analysis step the rest of the report is still written and
+  the traceback is in its log file.
+
 Progress messages go to standard error; results go to standard output.
 """
 
@@ -24,10 +34,10 @@ from mirabal_stats.exceptions import MirabalError
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERNAL"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
+EXIT_OK = 0  # everything ran
+EXIT_FAILED = 1  # some analysis steps could not run (or a reproduction failed)
+EXIT_USAGE = 2  # user error: command line, config or data
+EXIT_INTERNAL = 3  # a bug in mirabal_stats
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", metavar="DIR", help="output folder (overrides `output` in the config)"
     )
+    _sampling_options(p)
+
+    p = sub.add_parser(
+        "check",
+        parents=[debug],
+        help="validate a config and its data, and say what would be analysed (fits nothing)",
+        description="Read CONFIG.toml and the files it names exactly as `evaluate` would, check "
+        "them, and print what would be analysed: persons per group, waves, indicators per "
+        "measure, answer codes (missing codes counted), covariates, how the survey and the "
+        "person file agree, and which analyses will run. Nothing is fitted.",
+    )
+    p.add_argument("config", metavar="CONFIG.toml", help="the evaluation config (TOML)")
 
     p = sub.add_parser(
         "demo",
@@ -72,11 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="mirabal_demo_report",
         help="output folder (default: %(default)s)",
     )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="tiny MCMC draws: checks the pipeline in about a minute; numbers are rough",
-    )
+    _sampling_options(p)
     p.add_argument(
         "--print-config",
         action="store_true",
@@ -104,6 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sampling_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny MCMC settings to check the whole pipeline quickly; the report and the "
+        "terminal are labelled 'not for reporting'",
+    )
+    p.add_argument(
+        "--draws", type=int, metavar="N", help="posterior draws per chain ([bayes] draws)"
+    )
+    p.add_argument("--tune", type=int, metavar="N", help="tuning steps per chain ([bayes] tune)")
+    p.add_argument("--chains", type=int, metavar="N", help="number of chains ([bayes] chains)")
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -127,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     matplotlib.use("Agg")
     commands = {
         "evaluate": _cmd_evaluate,
+        "check": _cmd_check,
         "demo": _cmd_demo,
         "reproduce": _cmd_reproduce,
         "datasets": _cmd_datasets,
@@ -154,38 +187,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _write_report(config, progress) -> int:
+_EXIT_TEXT = {
+    EXIT_OK: "every analysis step ran",
+    EXIT_FAILED: "some analysis steps could not run on these data (see above and the report)",
+    EXIT_INTERNAL: "an internal error (a bug in mirabal_stats) stopped a step; the rest of the "
+    "report was written and the traceback is in its log file; please report it",
+}
+
+
+def _with_sampling(config, args: argparse.Namespace):
+    from mirabal_stats.reporting.demo import QUICK_BAYES
+
+    if args.quick:
+        config = config.with_quick(QUICK_BAYES)
+    overrides = {
+        k: getattr(args, k) for k in ("draws", "tune", "chains") if getattr(args, k) is not None
+    }
+    if overrides:
+        config = config.replace("bayes", **overrides)
+    return config
+
+
+def _write_report(config, progress, *, debug: bool) -> int:
     from mirabal_stats.reporting import evaluate
 
-    report = evaluate(config, progress=progress)
+    if config.quick:
+        progress.message("QUICK RUN: not for reporting (tiny MCMC settings).")
+    report = evaluate(config, progress=progress, debug=debug)
     with progress.step(f"Writing the report to {config.output_dir}"):
         written = report.write(config.output_dir)
     print(report.summary())
     print(f"Report: {written.html}")
     print(f"Tables: {len(written.tables)} CSV files in {written.folder / 'tables'}")
-    return EXIT_OK
+    print(f"Log (library warnings, timings): {written.log}")
+    code = report.exit_code
+    print(f"Exit status {code}: {_EXIT_TEXT[code]}.")
+    if report.quick:
+        _err(report.quick)
+    return code
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from mirabal_stats.reporting import Progress, load_config
 
-    config = load_config(args.config).with_output(args.output)
-    return _write_report(config, Progress())
+    config = _with_sampling(load_config(args.config).with_output(args.output), args)
+    return _write_report(config, Progress(), debug=args.debug)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from mirabal_stats.reporting import load_config
+    from mirabal_stats.reporting.check import check_config
+
+    print(check_config(load_config(args.config)).text)
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from mirabal_stats.reporting import Progress, demo_config
 
-    config = demo_config(quick=args.quick)
+    config = demo_config()
     if args.print_config:
         print(config.text, end="")
         return EXIT_OK
+    config = _with_sampling(config, args)
     progress = Progress()
     progress.message(
         "Demo: the bundled Mirabal-design example (simulated to match the published "
         "before/after figures; not the study's data)."
     )
-    return _write_report(config.with_output(args.output), progress)
+    return _write_report(config.with_output(args.output), progress, debug=args.debug)
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from mirabal_stats.reporting.config import EvaluationConfig, parse_config
 
-__all__ = ["DEMO_CONFIG", "demo_config", "QUICK_BAYES"]
+__all__ = ["DEMO_CONFIG", "QUICK_BAYES", "demo_config"]
 
 #: File name of the demo config, shipped next to the example data in ``mirabal_stats.datasets``.
 DEMO_CONFIG = "mirabal_demo.toml"
 
-#: MCMC settings of ``--quick``: enough to exercise every step, far too few for inference.
+#: MCMC settings of ``--quick`` (``demo`` and ``evaluate``): enough to exercise every step, far
+#: too few for inference; the report and the terminal say "not for reporting".
 QUICK_BAYES = {"draws": 40, "tune": 40, "chains": 2}
 
 
@@ -29,5 +30,5 @@ def demo_config(*, quick: bool = False) -> EvaluationConfig:
     # The example CSVs live beside the config inside the installed package.
     config = parse_config(text, base_dir=Path(str(files)), source=DEMO_CONFIG)
     if quick:
-        config = config.replace("bayes", **QUICK_BAYES)
+        config = config.with_quick(QUICK_BAYES)
     return config

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mirabal_stats.exceptions import SpecificationError
+
 __all__ = [
     "Paragraph",
     "Table",
@@ -39,7 +41,9 @@ class Table:
     """A table of numbers; ``name`` is the stem of its CSV file (``tables/<name>.csv``).
 
     ``digits`` is the rounding shown in the HTML (the CSV is unrounded). ``show=False`` keeps a
-    long table out of the page: only its caption and CSV name are shown.
+    long table out of the page: only its caption and CSV name are shown. ``csv_frame`` is
+    written to the CSV instead of ``frame`` when the page shows formatted text (e.g. "+3.1
+    (0.2 to 6.0)") and the CSV should hold the numbers.
     """
 
     name: str
@@ -47,6 +51,12 @@ class Table:
     frame: pd.DataFrame
     digits: int = 3
     show: bool = True
+    csv_frame: pd.DataFrame | None = None
+
+    @property
+    def csv(self) -> pd.DataFrame:
+        """The frame written to ``tables/<name>.csv``."""
+        return self.frame if self.csv_frame is None else self.csv_frame
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ class Note:
 
     def __post_init__(self) -> None:
         if self.kind not in ("warning", "info", "omitted"):
-            raise ValueError(
+            raise SpecificationError(
                 f"Note kind must be 'warning', 'info' or 'omitted', got {self.kind!r}."
             )
 
@@ -129,6 +139,7 @@ def figure_from_matplotlib(fig, *, name: str, caption: str, dpi: int = 110) -> F
     Plot methods of results objects return a Figure, an Axes or an array of Axes; all are
     accepted so each section can pass on whatever the pillar returns.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -139,8 +150,10 @@ def figure_from_matplotlib(fig, *, name: str, caption: str, dpi: int = 110) -> F
     elif isinstance(fig, np.ndarray) and fig.size and hasattr(fig.flat[0], "get_figure"):
         figure = fig.flat[0].get_figure()
     else:
-        raise TypeError(f"Expected a matplotlib Figure or Axes, got {type(fig).__name__}.")
+        raise SpecificationError(f"Expected a matplotlib Figure or Axes, got {type(fig).__name__}.")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    # Labels come from the data and the config: "$10 a day $" must stay text, not math.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
     return Figure(name=name, caption=caption, png=buffer.getvalue())

@@ -1,21 +1,27 @@
 """``evaluate(config)``: run every analysis a config asks for and assemble the report.
 
-This is the one function behind ``mirabal-stats evaluate`` and ``mirabal-stats demo``. Each
-analysis step calls one pillar's public API and hands its result to one section function in
-:mod:`mirabal_stats.reporting.sections`. A step that is switched off, or whose pillar is not
-installed, gives a section holding a visible "not produced" note; a step that fails on these data
-with a library error (e.g. a propensity model that cannot be fitted) gives the same note with the
-error's message, so one failed analysis does not lose the rest of the report. Warnings raised by
-every step are collected for the diagnostics section.
+This is the one function behind ``mirabal-stats evaluate`` and ``mirabal-stats demo``.
+
+**Pillar calls live here, one small function per analysis step** (``_fit_weights``,
+``_fit_bayes``, ``_fit_gee``, ``_fit_did``, ``_fit_pretrends``, ``_compare_records``,
+``_compare_reported``, ``_sensitivity``). Each calls one pillar's public API and copies what the
+report needs into a digest (:mod:`mirabal_stats.reporting.digests`); the sections, the checks and
+the key findings only read digests. A change in a pillar's API therefore touches one function
+of this module.
+
+Each step runs through :meth:`~mirabal_stats.reporting.steps.StepLog.run`: a step that cannot
+run on the data (any :class:`~mirabal_stats.exceptions.MirabalError`: no events, no overlap, too
+few persons) becomes a section saying why and the rest of the report is written; the report's
+:attr:`~mirabal_stats.reporting.report.EvaluationReport.exit_code` says whether every step ran.
+Problems with the config or the data files themselves raise
+:class:`~mirabal_stats.exceptions.ConfigError` before anything is fitted.
 """
 
 from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -24,15 +30,25 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats._results import make_provenance
-from mirabal_stats.exceptions import ConfigError, MirabalError
-from mirabal_stats.reporting.config import EvaluationConfig, load_config
-from mirabal_stats.reporting.document import Note, Section, omitted_section
+from mirabal_stats.exceptions import EstimabilityWarning, EstimationError, MirabalError
+from mirabal_stats.reporting.config import EvaluationConfig, config_error, load_config
+from mirabal_stats.reporting.digests import (
+    BayesDigest,
+    FrequentistDigest,
+    PreTrendDigest,
+    SurvivalDigest,
+    WeightingDigest,
+)
+from mirabal_stats.reporting.document import Note, Section, figure_from_matplotlib, omitted_section
+from mirabal_stats.reporting.findings import add_caveats, key_findings_section, run_checks
 from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
+from mirabal_stats.reporting.plots import plain_text, survival_plot
 from mirabal_stats.reporting.progress import Progress
 from mirabal_stats.reporting.report import EvaluationReport
 from mirabal_stats.reporting.sections.balance import balance_section
 from mirabal_stats.reporting.sections.data import (
     attrition_section,
+    attrition_summary,
     data_summary_section,
     prevalence_section,
 )
@@ -41,46 +57,59 @@ from mirabal_stats.reporting.sections.effects import effects_section
 from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
 from mirabal_stats.reporting.sections.survival import survival_section
 from mirabal_stats.reporting.sensitivity import mnar_sensitivity
+from mirabal_stats.reporting.steps import StepLog, quiet_libraries
 
-__all__ = ["evaluate", "StepLog", "pillar_api"]
+__all__ = ["check_options", "evaluate", "pillar_api", "planned_steps"]
 
+#: Keys of ``[table] options`` that the config sets elsewhere (so they may not be repeated).
+_RESERVED = {
+    "weighting": {
+        "estimand": "[design] estimand",
+        "random_seed": "seed (top level)",
+    },
+    "bayes": {
+        "panel": "[data] survey",
+        "baseline_wave": "[design] baseline_wave",
+        "covariates": "[design] covariates",
+        "weights": "the report (the Bayesian model is covariate-adjusted, not weighted)",
+    },
+    "frequentist": {
+        "panel": "[data] survey",
+        "indicator_panel": "[data] survey",
+        "level": "the report (every level is shown)",
+        "weights": "[weighting]",
+        "baseline_wave": "[design] baseline_wave",
+        "ci_level": "ci_level (top level)",
+    },
+    "survival": {
+        "data": "[data] persons",
+        "group": "[columns] group",
+        "treated": "[design] treated",
+        "duration": "[survival] duration",
+        "event": "[survival] event",
+        "lower": "[survival] lower",
+        "upper": "[survival] upper",
+        "weights": "[weighting]",
+        "ci_level": "ci_level (top level)",
+        "random_seed": "seed (top level)",
+        "n_boot": "[survival] n_bootstrap",
+        "n_bootstrap": "[survival] n_bootstrap",
+        "parametric": "[survival] parametric",
+    },
+}
 
-@dataclass
-class StepRecord:
-    """What happened in one analysis step: its warnings and, if it failed, the error message."""
+#: The public callable behind each ``options`` table (module, name).
+_OPTION_TARGETS = {
+    "weighting": ("weighting", "PropensityWeights"),
+    "bayes": ("bayes", "IndicatorModel"),
+    "frequentist": ("frequentist", "indicator_gee"),
+    "survival": ("survival", "compare_groups"),
+}
 
-    name: str
-    warnings: list[warnings.WarningMessage] = field(default_factory=list)
-    error: str | None = None
-
-
-@dataclass
-class StepLog:
-    """Warnings and failures of every step, for the diagnostics section."""
-
-    steps: list[StepRecord] = field(default_factory=list)
-
-    @contextmanager
-    def record(self, name: str) -> Iterator[StepRecord]:
-        """Run a step, keeping every warning it raises (shown once, in the report)."""
-        record = StepRecord(name)
-        self.steps.append(record)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                yield record
-            finally:
-                record.warnings.extend(_deduplicate(caught))
-
-
-def _deduplicate(caught: list[warnings.WarningMessage]) -> list[warnings.WarningMessage]:
-    seen, kept = set(), []
-    for item in caught:
-        key = (item.category, str(item.message))
-        if key not in seen:
-            seen.add(key)
-            kept.append(item)
-    return kept
+QUICK_NOTE = (
+    "QUICK RUN, NOT FOR REPORTING: the Bayesian model used {chains} chains x {draws} draws "
+    "(after {tune} tuning steps), far too few for reliable numbers. Rerun without --quick."
+)
 
 
 def pillar_api(module: str, name: str) -> Any | None:
@@ -92,16 +121,129 @@ def pillar_api(module: str, name: str) -> Any | None:
     return getattr(package, name, None)
 
 
-def _unavailable(key: str, title: str, what: str) -> Section:
-    return omitted_section(
-        key, title, f"{what} is not available in this installation of mirabal_stats."
-    )
+def check_options(config: EvaluationConfig) -> None:
+    """Check every ``[table] options`` against the options its analysis accepts (names only).
+
+    Raises
+    ------
+    ConfigError
+        Naming the table, the option, the nearest allowed option and the fix.
+    """
+    for table, (module, name) in _OPTION_TARGETS.items():
+        options = config.get(table, "options")
+        if not options:
+            continue
+        target = pillar_api(module, name)
+        if target is None:
+            continue
+        init = target.__init__ if inspect.isclass(target) else target
+        allowed = [
+            p.name
+            for p in list(inspect.signature(init).parameters.values())[
+                (1 if inspect.isclass(target) else 0) :
+            ]
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.name not in _RESERVED[table]
+        ]
+        for option in options:
+            if option in _RESERVED[table]:
+                raise config_error(
+                    config.source,
+                    table,
+                    "options",
+                    f"{option!r} is set by {_RESERVED[table][option]}, not here",
+                    value=options,
+                    fix=f"Remove {option} from [{table}] options",
+                )
+            if option not in allowed:
+                raise config_error(
+                    config.source,
+                    table,
+                    "options",
+                    f"unknown option {option!r}; allowed: {', '.join(allowed)}",
+                    value=options,
+                    near=option,
+                    options=allowed,
+                    quote_suggestion=False,
+                )
+
+
+def planned_steps(
+    config: EvaluationConfig, *, waves_before_baseline: int | None = None
+) -> list[tuple[str, str, bool, str]]:
+    """``[(name, title, will_run, why_not)]`` for every analysis step, in order.
+
+    ``waves_before_baseline`` (known once the data are read) decides whether pre-programme
+    trends are estimable: they need at least one wave before the baseline wave.
+    """
+    bayes = config.get("bayes", "enabled")
+    draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
+    survival = config.get("survival", "enabled")
+    reported = survival and config.get("survival", "lower") is not None
+    frequentist = config.get("frequentist", "enabled")
+    return [
+        (
+            "weighting",
+            "Estimating propensity weights and balance",
+            config.get("weighting", "enabled"),
+            "switched off ([weighting] enabled = false, or no [design] covariates)",
+        ),
+        (
+            "bayes",
+            f"Sampling the Bayesian indicator model ({chains} chains x {tune} tuning + "
+            f"{draws} draws; the longest step)",
+            bayes,
+            "switched off ([bayes] enabled = false)",
+        ),
+        (
+            "gee",
+            "GEE cross-check",
+            frequentist,
+            "switched off ([frequentist] enabled = false)",
+        ),
+        (
+            "did",
+            "Fixed-effects DiD cross-check",
+            frequentist,
+            "switched off ([frequentist] enabled = false)",
+        ),
+        (
+            "pre_trends",
+            "Pre-programme trends (event study)",
+            frequentist and waves_before_baseline != 0,
+            "not estimable: only one wave (the baseline) before the programme; parallel "
+            "pre-trends need two or more"
+            if waves_before_baseline == 0
+            else "switched off ([frequentist] enabled = false)",
+        ),
+        (
+            "survival",
+            "Comparing time to reoffending (records)",
+            survival,
+            "switched off ([survival] enabled = false, or no [data] persons file)",
+        ),
+        (
+            "survival_reported",
+            "Comparing reoffending reported by partners (interval-censored)",
+            reported,
+            "no [survival] lower / upper columns"
+            if survival
+            else "switched off ([survival] enabled = false, or no [data] persons file)",
+        ),
+        (
+            "sensitivity",
+            "Sensitivity to informative dropout",
+            config.get("sensitivity", "enabled"),
+            "switched off ([sensitivity] enabled = false)",
+        ),
+    ]
 
 
 def evaluate(
     config: EvaluationConfig | str | Path,
     *,
     progress: Progress | Callable[[str], None] | None = None,
+    debug: bool = False,
 ) -> EvaluationReport:
     """Run the analyses a configuration asks for and return the evaluation report.
 
@@ -113,18 +255,20 @@ def evaluate(
     progress : Progress, optional
         Where progress messages go (the command line passes one writing to standard error);
         silent by default.
+    debug : bool, default False
+        Let an internal error (a bug) propagate with its traceback instead of recording it in
+        the report.
 
     Returns
     -------
     EvaluationReport
-        Write it with ``report.write(config.output_dir)``.
+        Write it with ``report.write(config.output_dir)``; ``report.exit_code`` is 0 when every
+        step ran, 1 when some could not run on these data, 3 when one hit a bug.
 
     Raises
     ------
     ConfigError
-        If the config or the files it names are invalid.
-    PanelValidationError
-        If the survey answers cannot form a valid panel.
+        If the config or the files it names are invalid (nothing is fitted then).
 
     Examples
     --------
@@ -138,34 +282,12 @@ def evaluate(
         progress = Progress(stream=None)
     elif not isinstance(progress, Progress):
         progress = _CallbackProgress(progress)
-
-    log = StepLog()
-    with progress.step("Reading and validating the data"), log.record("data"):
-        inputs = load_inputs(config)
-    panel = inputs.panel
-    progress.message(repr(panel))
-
-    results: dict[str, Any] = {}
-    with progress.step("Describing the data and attrition"), log.record("descriptives"):
-        sections = [data_summary_section(panel, inputs.persons), attrition_section(panel)]
-    sections.append(_balance(config, inputs, progress, log, results))
-    with progress.step("Prevalence by group and wave"), log.record("descriptives"):
-        sections.append(prevalence_section(panel))
-
-    sections.extend(_effects(config, inputs, progress, log, results))
-    sections.append(_survival(config, inputs, progress, log, results))
-    sections.append(_sensitivity(config, inputs, progress, log, results))
-    sections.append(_diagnostics(log, results.get("bayes")))
-
-    provenance = make_provenance(
-        random_seed=config.seed, data=inputs.survey, settings=config.to_dict()
-    )
-    return EvaluationReport(
-        title=config.title,
-        sections=tuple(sections),
-        config_text=config.text,
-        provenance=provenance,
-    )
+    check_options(config)
+    config.check_output()
+    log = StepLog(progress=progress, debug=debug)
+    preload = ("pytensor", "pymc") if config.get("bayes", "enabled") else ()
+    with plain_text(), quiet_libraries(log.lines, preload=preload):
+        return _evaluate(config, progress, log)
 
 
 class _CallbackProgress(Progress):
@@ -177,301 +299,584 @@ class _CallbackProgress(Progress):
         self._callback(text)
 
 
-def _check_options(
-    target: Callable, options: dict[str, Any], table: str, *, reserved: tuple[str, ...] = ()
-) -> None:
-    """Check ``[table] options`` against the keyword parameters of ``target`` before calling it."""
-    allowed = [
-        name
-        for name, p in inspect.signature(target).parameters.items()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("self", *reserved)
-    ]
-    for name in options:
-        if name in reserved:
-            raise ConfigError(
-                f"[{table}] options may not set {name!r}: it comes from the config's [design] "
-                f"table. Remove it from [{table}] options."
-            )
-        if name not in allowed:
-            raise ConfigError(
-                f"Unknown option {name!r} in [{table}] options. Allowed: {', '.join(allowed)}."
-            )
+def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> EvaluationReport:
+    inputs = log.run(
+        "data", "Reading and checking the data", lambda: load_inputs(config), reraise=True
+    )
+    panel = inputs.panel
+    before = list(panel.waves).index(inputs.baseline_wave)
+    plan = planned_steps(config, waves_before_baseline=before)
+    progress.message(repr(panel))
+    data_notes = [str(w.message) for w in log.steps[-1].ours]
+
+    attrition = attrition_summary(panel)
+    enabled = {name: (will, why) for name, _, will, why in plan}
+    titles = {name: title for name, title, _, _ in plan}
+    weighted_records = enabled["weighting"][0] and enabled["survival"][0]
+    # data + every step that will run (+ the weighted survival comparison) + checks + writing
+    progress.total = 1 + sum(w for w, _ in enabled.values()) + weighted_records + 2
+
+    def step(name: str, fn: Callable[[], Any]) -> Any | None:
+        will, why = enabled[name]
+        if not will:
+            status = "not applicable" if why.startswith("not estimable") else "skipped"
+            log.note(name, titles[name], status, why)
+            return None
+        return log.run(name, titles[name], fn)
+
+    weighting = step("weighting", lambda: _fit_weights(config, inputs))
+    weights = None if weighting is None else weighting.person_weights
+    bayes = step("bayes", lambda: _fit_bayes(config, inputs))
+    gee = step("gee", lambda: _fit_gee(config, inputs, weights))
+    did = step("did", lambda: _fit_did(config, inputs, weights))
+    pretrend = step("pre_trends", lambda: _fit_pretrends(config, inputs, weights))
+    records = step("survival", lambda: _compare_records(config, inputs, None))
+    records_weighted = None
+    if records is not None and weights is not None:
+        records_weighted = log.run(
+            "survival_weighted",
+            "Comparing time to reoffending, propensity-weighted",
+            lambda: _compare_records(config, inputs, weights),
+        )
+    reported = step("survival_reported", lambda: _compare_reported(config, inputs, weights))
+    sensitivity = step("sensitivity", lambda: _sensitivity(config, inputs, bayes))
+
+    def reason(name: str) -> str:
+        record = next((s for s in log.steps if s.name == name), None)
+        if record is None:
+            return enabled.get(name, (False, "not run"))[1]
+        if record.status in ("skipped", "not applicable"):
+            return record.reason
+        if record.status in ("failed", "bug"):
+            return f"could not run: {record.reason}"
+        return ""
+
+    quick = (
+        QUICK_NOTE.format(**{k: config.get("bayes", k) for k in ("draws", "tune", "chains")})
+        if config.quick
+        else None
+    )
+    with progress.step("Checks and report sections"):
+        checks = run_checks(
+            weighting=weighting,
+            weighting_reason=reason("weighting"),
+            bayes=bayes,
+            bayes_reason=reason("bayes"),
+            survival=records_weighted or records,
+            survival_reason=reason("survival"),
+            pretrend=pretrend,
+            pretrend_reason=reason("pre_trends"),
+            measure_effects={
+                label: _measure_pp(digest)
+                for label, digest in (("Bayesian", bayes), ("GEE", gee), ("DiD", did))
+            },
+            attrition=attrition,
+            failed_steps=[s for s in log.steps if s.status in ("failed", "bug")],
+            quick=config.quick,
+        )
+        sections = [
+            data_summary_section(
+                panel,
+                inputs.persons,
+                responses=inputs.responses,
+                checks=inputs.checks,
+                labels=inputs.labels,
+                covariate_sources=inputs.covariate_sources,
+                notes=data_notes,
+            ),
+            attrition_section(panel),
+            _balance_section(weighting, reason("weighting")),
+            prevalence_section(panel, questions=inputs.labels),
+            _effects_section(config, panel, bayes, gee, did, reason),
+            _survival_section(config, records, records_weighted, reported, reason),
+            _sensitivity_section(sensitivity, reason("sensitivity")),
+        ]
+        weighted_survival = records_weighted is not None
+        sections = [add_caveats(s, checks, weighted_survival=weighted_survival) for s in sections]
+        sections.append(diagnostics_section(log.steps, bayes=bayes))
+        not_run = [
+            f"{s.title}: {'internal error (a bug)' if s.status == 'bug' else 'could not run'}. "
+            f"{s.reason}"
+            for s in log.steps
+            if s.status in ("failed", "bug", "unavailable")
+        ]
+        key = key_findings_section(
+            checks=checks,
+            bayes=bayes,
+            gee=gee,
+            did=did,
+            weighting=weighting,
+            crude=records,
+            weighted=records_weighted,
+            reported=reported,
+            attrition=attrition,
+            measures=list(panel.measures),
+            treated=panel.treated,
+            comparison=panel.comparison,
+            baseline_wave=inputs.baseline_wave,
+            ci_level=config.ci_level,
+            time_unit=config.get("survival", "time_unit"),
+            quick_note=quick,
+            not_run=not_run,
+        )
+        key = add_caveats(key, checks, weighted_survival=weighted_survival)
+    provenance = make_provenance(
+        random_seed=config.seed, data=inputs.survey, settings=config.to_dict()
+    )
+    return EvaluationReport(
+        title=config.title,
+        sections=(key, *sections),
+        config_text=config.text,
+        provenance=provenance,
+        steps=tuple(log.steps),
+        checks=tuple(checks),
+        log_lines=tuple(log.lines),
+        quick=quick,
+    )
 
 
-def _failed(key: str, title: str, step: StepRecord, err: MirabalError) -> Section:
-    step.error = f"{type(err).__name__}: {err}"
-    return omitted_section(key, title, f"the analysis failed on these data. {step.error}")
+def _measure_pp(digest) -> pd.DataFrame | None:
+    if digest is None:
+        return None
+    parts = [digest.effects.get((level, "pp")) for level in ("overall", "measure")]
+    parts = [p for p in parts if p is not None]
+    return pd.concat(parts) if parts else None
+
+
+# --------------------------------------------------------------------------- sections
+def _balance_section(weighting: WeightingDigest | None, reason: str) -> Section:
+    if weighting is None:
+        return omitted_section("balance", "Balance before and after weighting", reason)
+    return balance_section(weighting)
+
+
+def _effects_section(config, panel, bayes, gee, did, reason) -> Section:
+    key, title = "effects", "Programme effects per measure and indicator"
+    notes: list[Note] = []
+    for name, label in (
+        ("bayes", "The Bayesian model"),
+        ("gee", "The GEE cross-check"),
+        ("did", "The DiD cross-check"),
+    ):
+        why = reason(name)
+        if why:
+            notes.append(Note(f"{label}: {why}", kind="omitted"))
+    if gee is not None and gee.weighted:
+        notes.append(
+            Note(
+                "The GEE and DiD cross-checks use the propensity weights "
+                f"({config.get('design', 'estimand')}); the Bayesian model is adjusted for the "
+                "covariates instead.",
+                kind="info",
+            )
+        )
+    if bayes is None and gee is None and did is None:
+        return omitted_section(key, title, " ".join(n.text for n in notes))
+    return effects_section(
+        bayes=bayes,
+        gee=gee,
+        did=did,
+        benefit_sign=panel.benefit_sign,
+        ci_level=config.ci_level,
+        notes=tuple(notes),
+    )
+
+
+def _survival_section(config, records, records_weighted, reported, reason) -> Section:
+    key, title = "reoffending", "Reoffending: survival curves and hazard ratio"
+    notes = []
+    for name, label in (
+        ("survival", "Police-recorded reoffending"),
+        ("survival_weighted", "The weighted comparison"),
+        ("survival_reported", "Partners' reports"),
+    ):
+        why = reason(name)
+        if why and not why.startswith("switched off") and not why.startswith("no [survival]"):
+            notes.append(Note(f"{label}: {why}", kind="omitted"))
+    if records is None and reported is None:
+        why = reason("survival") or "the survival analysis did not run"
+        return omitted_section(key, title, why)
+    return survival_section(
+        records,
+        records_weighted,
+        time_unit=config.get("survival", "time_unit"),
+        reported=reported,
+        notes=tuple(notes),
+    )
+
+
+def _sensitivity_section(tables, reason: str) -> Section:
+    if tables is None:
+        return omitted_section("sensitivity", "Sensitivity to informative (MNAR) dropout", reason)
+    return sensitivity_section(*tables)
 
 
 # --------------------------------------------------------------------------- analysis steps
-def _balance(
-    config: EvaluationConfig,
-    inputs: EvaluationInputs,
-    progress: Progress,
-    log: StepLog,
-    results: dict[str, Any],
-) -> Section:
-    key, title = "balance", "Balance before and after weighting"
-    if not config.get("weighting", "enabled"):
-        return omitted_section(
-            key,
-            title,
-            "weighting is switched off in the config "
-            "([weighting] enabled = false, or no [design] covariates).",
-        )
-    weights_cls = pillar_api("weighting", "PropensityWeights")
-    if weights_cls is None:
-        return _unavailable(key, title, "Propensity weighting (mirabal_stats.weighting)")
-    baseline = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
+# One function per step; each is the only place its pillar is called.
+def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> WeightingDigest:
+    """Propensity weights on the person table (pillar: weighting)."""
+    cls = _require("weighting", "PropensityWeights", "Propensity weighting")
+    table = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
     options = dict(config.get("weighting", "options"))
-    options.setdefault("random_seed", config.seed)
-    with progress.step("Estimating propensity weights"), log.record("weighting") as step:
-        _check_options(weights_cls, options, "weighting", reserved=("estimand",))
-        try:
-            fitted = weights_cls(estimand=config.get("design", "estimand"), **options).fit(
-                baseline, treatment="treated", covariates=list(config.get("design", "covariates"))
-            )
-        except MirabalError as err:
-            return _failed(key, title, step, err)
-        results["weights"] = fitted
-        return balance_section(fitted)
+    fitted = cls(estimand=config.get("design", "estimand"), random_seed=config.seed, **options).fit(
+        table, treatment="treated", covariates=list(config.get("design", "covariates"))
+    )
+    balance = fitted.balance()
+    frame = balance.to_frame()
+    columns = [
+        "type",
+        "mean_treated_un",
+        "mean_control_un",
+        "mean_control_adj",
+        "diff_un",
+        "diff_adj",
+        "vr_adj",
+        "balanced",
+    ]
+    comparison = fitted.weights[fitted.treatment == 0]
+    return WeightingDigest(
+        estimand=fitted.estimand,
+        method=fitted.method,
+        covariates=tuple(fitted.covariates),
+        balance=frame[[c for c in columns if c in frame]],
+        threshold=float(balance.threshold),
+        unbalanced=tuple(map(str, balance.unbalanced)),
+        ess=fitted.effective_sample_size(),
+        ess_threshold=float(fitted.spec.ess_threshold),
+        comparison_weight_range=(float(comparison.min()), float(comparison.max())),
+        person_weights=pd.Series(
+            fitted.weights.to_numpy(),
+            index=pd.Index(table["person"], name="person"),
+            name="weights",
+        ),
+        love_plot=figure_from_matplotlib(
+            fitted.plot_love(),
+            name="love-plot",
+            caption="Love plot: absolute standardised differences before (open) and after "
+            "(filled) weighting; the dashed line is the balance threshold.",
+        ),
+    )
 
 
-def _effects(
-    config: EvaluationConfig,
-    inputs: EvaluationInputs,
-    progress: Progress,
-    log: StepLog,
-    results: dict[str, Any],
-) -> list[Section]:
-    key, title = "effects", "Programme effects per measure and indicator"
-    use_bayes, use_panel = config.get("bayes", "enabled"), config.get("panel", "enabled")
-    if not use_bayes and not use_panel:
-        return [
-            omitted_section(
-                key,
-                title,
-                "both the Bayesian model and the panel "
-                "cross-checks are switched off in the config.",
-            )
-        ]
+def _fit_bayes(config: EvaluationConfig, inputs: EvaluationInputs) -> BayesDigest:
+    """The Bayesian indicator model, covariate-adjusted and unweighted (pillar: bayes)."""
     panel = inputs.panel
-    baseline_wave = config.get("design", "baseline_wave")
-    notes: list[Note] = []
-    fitted: dict[str, Any] = {}
-
-    model_cls = pillar_api("bayes", "IndicatorModel") if use_bayes else None
-    if not use_bayes:
-        _omit(
-            notes,
-            "The Bayesian model is switched off ([bayes] enabled = false): only the "
-            "frequentist estimates are shown.",
-        )
-    elif model_cls is None:
-        _omit(
-            notes,
-            "The Bayesian indicator model (mirabal_stats.bayes) is not available in "
-            "this installation: only the frequentist estimates are shown.",
-        )
-    else:
-        options = dict(config.get("bayes", "options"))
-        _check_options(model_cls, options, "bayes", reserved=("panel", "baseline_wave"))
-        options.setdefault("covariates", list(config.get("design", "covariates")))
-        draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
-        with (
-            progress.step(
-                f"Sampling the Bayesian indicator model ({chains} chains x {tune} tuning + {draws} "
-                "draws; the longest step)"
-            ),
-            log.record("bayes") as step,
-        ):
-            try:
-                model = model_cls(panel, baseline_wave=baseline_wave, **options)
-                fitted["bayes"] = model.fit(
-                    draws=draws, tune=tune, chains=chains, random_seed=config.seed
-                )
-            except MirabalError as err:
-                step.error = f"{type(err).__name__}: {err}"
-                _omit(notes, f"The Bayesian model could not be fitted: {step.error}")
-        results["bayes"] = fitted.get("bayes")
-
-    if not use_panel:
-        _omit(notes, "The frequentist cross-checks are switched off ([panel] enabled = false).")
-    else:
-        gee, did = pillar_api("frequentist", "indicator_gee"), pillar_api("frequentist", "did")
-        if gee is None or did is None:
-            _omit(
-                notes,
-                "The frequentist cross-checks (mirabal_stats.frequentist) are not available "
-                "in this installation.",
-            )
-        else:
-            options = dict(config.get("panel", "options"))
-            _check_options(
-                gee, options, "panel", reserved=("level", "weights", "baseline_wave", "ci_level")
-            )
-            weights = _person_weights(results.get("weights"), inputs)
-            common = dict(weights=weights, baseline_wave=baseline_wave, ci_level=config.ci_level)
-            weighted = " (propensity-weighted)" if weights is not None else ""
-            with (
-                progress.step(f"Frequentist cross-checks: GEE and DiD{weighted}"),
-                log.record("panel") as step,
-            ):
-                try:
-                    for level in ("measure", "indicator"):
-                        fitted[f"gee_{level}"] = gee(panel, level=level, **common, **options)
-                        fitted[f"did_{level}"] = did(panel, level=level, **common)
-                except MirabalError as err:
-                    step.error = f"{type(err).__name__}: {err}"
-                    _omit(notes, f"The cross-checks could not be fitted: {step.error}")
-            if weights is not None:
-                notes.append(
-                    Note(
-                        "The GEE and DiD cross-checks use the propensity weights "
-                        f"({config.get('design', 'estimand')}).",
-                        kind="info",
-                    )
-                )
-    if not fitted:
-        return [omitted_section(key, title, " ".join(n.text for n in notes))]
-    with progress.step("Summarising the effects"), log.record("effects"):
-        return [
-            effects_section(
-                **fitted,
-                benefit_sign=panel.benefit_sign,
-                ci_level=config.ci_level,
-                notes=tuple(notes),
-            )
-        ]
-
-
-def _omit(notes: list[Note], text: str) -> None:
-    notes.append(Note(text, kind="omitted"))
-
-
-def _person_weights(weights, inputs: EvaluationInputs):
-    """Propensity weights as a Series indexed by person (None without weights)."""
-    if weights is None:
-        return None
-    baseline = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
-    return pd.Series(
-        weights.weights.to_numpy(),
-        index=pd.Index(baseline["person"], name="person"),
-        name="weights",
+    cls = _require("bayes", "IndicatorModel", "The Bayesian indicator model")
+    covariates = list(config.get("design", "covariates"))
+    draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
+    model = cls(
+        panel,
+        baseline_wave=inputs.baseline_wave,
+        covariates=covariates or None,
+        **dict(config.get("bayes", "options")),
+    )
+    fitted = model.fit(draws=draws, tune=tune, chains=chains, random_seed=config.seed)
+    ci = config.ci_level
+    effects = {}
+    for level in ("overall", "measure", "indicator"):
+        effects[(level, "pp")] = fitted.effects(level=level, scale="pp", ci_level=ci)
+        log_odds = fitted.effects(level=level, scale="log_odds", ci_level=ci)
+        # Equal-tailed intervals and the median are invariant under exp; the mean is not.
+        ratio = log_odds.copy()
+        ratio["estimate"] = np.exp(log_odds["median"])
+        ratio["lower"] = np.exp(log_odds["lower"])
+        ratio["upper"] = np.exp(log_odds["upper"])
+        effects[(level, "odds_ratio")] = ratio
+    diagnostics = fitted.diagnostics()
+    attrs = diagnostics.attrs
+    return BayesDigest(
+        effects=effects,
+        diagnostics=diagnostics,
+        max_r_hat=float(attrs["max_r_hat"]),
+        min_ess_bulk=float(attrs["min_ess_bulk"]),
+        min_ess_tail=float(attrs["min_ess_tail"]),
+        divergences=int(attrs["divergences"]),
+        converged=bool(attrs["ok"]),
+        covariates=tuple(covariates),
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        fitted=fitted,
     )
 
 
-def _survival(
-    config: EvaluationConfig,
-    inputs: EvaluationInputs,
-    progress: Progress,
-    log: StepLog,
-    results: dict[str, Any],
-) -> Section:
-    key, title = "reoffending", "Reoffending: survival curves and hazard ratio"
-    if not config.get("survival", "enabled"):
-        return omitted_section(
-            key,
-            title,
-            "the survival analysis is switched off in the config "
-            "([survival] enabled = false, or no [data] persons file).",
-        )
-    compare = pillar_api("survival", "compare_groups")
-    if compare is None:
-        return _unavailable(key, title, "Survival analysis (mirabal_stats.survival)")
-    options = dict(config.get("survival", "options"))
-    reserved = ("group", "duration", "event", "weights", "treated", "ci_level", "random_seed")
-    _check_options(compare, options, "survival", reserved=reserved)
-    common = dict(
-        group="group",
-        duration=config.get("survival", "duration"),
-        event=config.get("survival", "event"),
-        treated=inputs.panel.treated,
+def _fit_gee(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> FrequentistDigest:
+    """GEE at every level, weighted when weights exist (pillar: frequentist)."""
+    panel = inputs.panel
+    gee = _require("frequentist", "indicator_gee", "The GEE cross-check")
+    options = dict(config.get("frequentist", "options"))
+    common = dict(weights=weights, baseline_wave=inputs.baseline_wave, ci_level=config.ci_level)
+    effects = {}
+    for level in ("overall", "measure", "indicator"):
+        fitted = gee(panel, level=level, **common, **options)
+        effects[(level, "pp")] = fitted.to_frame(scale="pp")
+        effects[(level, "odds_ratio")] = fitted.to_frame(scale="odds_ratio")
+    return FrequentistDigest("GEE", effects, weighted=weights is not None)
+
+
+def _fit_did(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> FrequentistDigest:
+    """Fixed-effects DiD at every level, weighted when weights exist (pillar: frequentist)."""
+    panel = inputs.panel
+    did = _require("frequentist", "did", "The DiD cross-check")
+    common = dict(weights=weights, baseline_wave=inputs.baseline_wave, ci_level=config.ci_level)
+    effects = {}
+    for level in ("overall", "measure", "indicator"):
+        effects[(level, "pp")] = did(panel, level=level, **common).to_frame(scale="pp")
+    return FrequentistDigest("DiD", effects, weighted=weights is not None)
+
+
+def _fit_pretrends(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> PreTrendDigest:
+    """Event study and the joint test of the pre-programme wave effects (pillar: frequentist)."""
+    panel = inputs.panel
+    study = _require("frequentist", "event_study", "The event study")
+    fitted = study(
+        panel,
+        level="measure",
+        weights=weights,
+        baseline_wave=inputs.baseline_wave,
         ci_level=config.ci_level,
-        random_seed=config.seed,
-        **options,
     )
-    weights = results.get("weights")
-    with progress.step("Comparing time to reoffending"), log.record("survival") as step:
-        try:
-            crude = compare(inputs.persons, **common)
-            weighted = None
-            if weights is not None:
-                weighted = compare(inputs.persons, weights=weights.weights.to_numpy(), **common)
-            reported = None
-            lower, upper = config.get("survival", "lower"), config.get("survival", "upper")
-            if lower and upper:
-                interval = {k: v for k, v in common.items() if k not in ("duration", "event")}
-                reported = compare(
-                    inputs.persons,
-                    lower=lower,
-                    upper=upper,
-                    weights=None if weights is None else weights.weights.to_numpy(),
-                    **interval,
-                )
-            return survival_section(
-                crude,
-                weighted,
-                horizons=[float(h) for h in config.get("survival", "horizons")],
-                time_unit=config.get("survival", "time_unit"),
-                reported=reported,
-            )
-        except MirabalError as err:
-            return _failed(key, title, step, err)
+    test = fitted.pre_trend_test()
+    waves = list(panel.waves)
+    before = waves[: waves.index(inputs.baseline_wave)]
+    return PreTrendDigest(test=test[["statistic", "df", "p_value"]], pre_waves=tuple(before))
 
 
-def _sensitivity(
-    config: EvaluationConfig,
-    inputs: EvaluationInputs,
-    progress: Progress,
-    log: StepLog,
-    results: dict[str, Any],
-) -> Section:
-    key, title = "sensitivity", "Sensitivity to informative (MNAR) dropout"
-    if not config.get("sensitivity", "enabled"):
-        return omitted_section(
-            key,
-            title,
-            "the sensitivity analysis is switched off in the "
-            "config ([sensitivity] enabled = false).",
+def _horizons(config: EvaluationConfig, times: pd.Series) -> tuple[tuple, tuple, float]:
+    longest = float(
+        np.nanmax(times.to_numpy(dtype=float)[np.isfinite(times.to_numpy(dtype=float))])
+    )
+    horizons = sorted(float(h) for h in config.get("survival", "horizons"))
+    kept = tuple(h for h in horizons if h <= longest)
+    return kept, tuple(h for h in horizons if h > longest), longest
+
+
+def _require_events(persons: pd.DataFrame, event: str, column_key: str) -> None:
+    """Refuse a comparison without reoffences in both groups: a hazard ratio needs them."""
+    events = persons.groupby("group", sort=False)[event].sum()
+    sizes = persons.groupby("group", sort=False).size()
+    if events.sum() == 0:
+        raise EstimationError(
+            f"no reoffence is recorded ({column_key} is 0 for all {len(persons)} persons), so "
+            "there is nothing to compare between the groups. Check the column, or switch the "
+            "survival analysis off ([survival] enabled = false)."
         )
+    empty = [g for g, n in events.items() if n == 0]
+    if empty:
+        group = empty[0]
+        raise EstimationError(
+            f"no reoffence is recorded in group '{group}' (0 of {sizes[group]} persons; "
+            f"{column_key}), so the hazard ratio would be 0 or infinite and cannot be estimated."
+            " With so few events a comparison of the shares reoffended is the honest summary."
+        )
+
+
+def _survival_figure(
+    result,
+    persons: pd.DataFrame,
+    *,
+    times: np.ndarray,
+    durations: str | None,
+    name: str,
+    caption: str,
+    time_unit: str,
+    treated: object,
+):
+    """The survival curves drawn by the report (group colours, time unit, aligned at-risk table).
+
+    The curve values come from the pillar's public ``survival_at`` at every time where the curve
+    can change, so the steps are exact.
+    """
+    grid = np.unique(np.concatenate([[0.0], times[np.isfinite(times) & (times >= 0)]]))
+    curves = result.survival_at(grid).reset_index()
+    groups = tuple(pd.unique(persons["group"]))
+    at_risk = None
+    if durations is not None:
+        at_risk = {g: persons.loc[persons["group"] == g, durations].to_numpy(float) for g in groups}
+    figure = survival_plot(
+        curves, groups=groups, treated=treated, time_unit=time_unit, durations=at_risk
+    )
+    return figure_from_matplotlib(figure, name=name, caption=caption)
+
+
+def _compare_records(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> SurvivalDigest:
+    """Kaplan-Meier and Cox on police records, crude or weighted (pillar: survival)."""
+    compare = _require("survival", "compare_groups", "The survival comparison")
+    persons = inputs.persons
+    duration, event = config.get("survival", "duration"), config.get("survival", "event")
+    _require_events(persons, event, f"[survival] event = {event!r}")
+    horizons, dropped, longest = _horizons(config, persons[duration])
+    unit = config.get("survival", "time_unit")
+    result = compare(
+        persons,
+        group="group",
+        duration=duration,
+        event=event,
+        treated=inputs.panel.treated,
+        weights=None if weights is None else weights.reindex(persons["person"]).to_numpy(),
+        parametric=(),
+        ci_level=config.ci_level,
+        n_boot=config.get("survival", "n_bootstrap"),
+        random_seed=config.seed,
+        **dict(config.get("survival", "options")),
+    )
+    cox = result.cox
+    hr = cox.hazard_ratio().loc[[cox.group_term]]
+    hr.index = ["hazard ratio (Cox)"]
+    ph_p = None
+    if cox.ph_test is not None and len(cox.ph_test):
+        ph = cox.ph_test["p_value"]
+        ph_p = float(ph.loc[cox.group_term]) if cox.group_term in ph.index else float(ph.min())
+    incidence = result.cumulative_incidence(list(horizons)) if horizons else None
+    if incidence is not None:
+        incidence = incidence.drop(columns=[c for c in ("p_value",) if c in incidence])
+    tau = max(horizons) if horizons else None
+    which = "Weighted " if weights is not None else ""
+    return SurvivalDigest(
+        kind="right",
+        treated=result.treated,
+        reference=result.reference,
+        weighted=weights is not None,
+        ci_level=config.ci_level,
+        hazard_ratio=hr[["estimate", "lower", "upper", "ci_level", "p_value"]],
+        hazard_model="Cox",
+        n_events=int(cox.n_events),
+        n_persons=len(persons),
+        ph_p_value=ph_p,
+        incidence=incidence,
+        rmst=None if tau is None else result.rmst_difference(tau),
+        tau=tau,
+        horizons=horizons,
+        dropped_horizons=dropped,
+        max_follow_up=longest,
+        figure=_survival_figure(
+            result,
+            persons,
+            times=persons[duration].to_numpy(float),
+            durations=duration,
+            name="survival" if weights is None else "survival-weighted",
+            caption=f"{which}Kaplan-Meier curves: share not yet reoffended, with pointwise "
+            f"{config.ci_level:.0%} bands and the numbers still followed up under each tick; "
+            f"time in {unit}.",
+            time_unit=unit,
+            treated=inputs.panel.treated,
+        ),
+    )
+
+
+def _compare_reported(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> SurvivalDigest:
+    """Turnbull curves and a Weibull model of partners' reports (pillar: survival)."""
+    compare = _require("survival", "compare_groups", "The survival comparison")
+    persons = inputs.persons
+    lower, upper = config.get("survival", "lower"), config.get("survival", "upper")
+    if not np.isfinite(persons[upper].to_numpy(dtype=float)).any():
+        raise EstimationError(
+            f"no partner reported a reoffence ([survival] upper = {upper!r} is inf or blank for "
+            f"all {len(persons)} persons), so there is nothing to compare."
+        )
+    finite = persons[[lower, upper]].to_numpy(dtype=float)
+    horizons, dropped, longest = _horizons(config, pd.Series(finite.ravel()))
+    parametric = tuple(config.get("survival", "parametric"))
+    unit = config.get("survival", "time_unit")
+    result = compare(
+        persons,
+        group="group",
+        lower=lower,
+        upper=upper,
+        treated=inputs.panel.treated,
+        weights=None if weights is None else weights.reindex(persons["person"]).to_numpy(),
+        parametric=parametric,
+        ci_level=config.ci_level,
+        n_boot=config.get("survival", "n_bootstrap"),
+        random_seed=config.seed,
+        **dict(config.get("survival", "options")),
+    )
+    hazard = None
+    if result.weibull is not None:
+        hr = result.weibull.hazard_ratio()
+        hazard = pd.DataFrame(
+            [[hr["estimate"], hr["lower"], hr["upper"], hr["ci_level"]]],
+            index=["hazard ratio (Weibull, interval-censored)"],
+            columns=["estimate", "lower", "upper", "ci_level"],
+        )
+    return SurvivalDigest(
+        kind="interval",
+        treated=result.treated,
+        reference=result.reference,
+        weighted=weights is not None,
+        ci_level=config.ci_level,
+        hazard_ratio=hazard,
+        hazard_model="Weibull" if hazard is not None else "",
+        n_events=None,
+        n_persons=len(persons),
+        ph_p_value=None,
+        incidence=result.cumulative_incidence(list(horizons)) if horizons else None,
+        rmst=None,
+        tau=None,
+        horizons=horizons,
+        dropped_horizons=dropped,
+        max_follow_up=longest,
+        figure=_survival_figure(
+            result,
+            persons,
+            times=finite.ravel(),
+            durations=None,
+            name="survival_reported",
+            caption="Turnbull (NPMLE) estimate of the share not yet reported to have reoffended, "
+            f"from partners' reports between surveys, with {config.ci_level:.0%} bootstrap bands; "
+            f"time in {unit}.",
+            time_unit=unit,
+            treated=inputs.panel.treated,
+        ),
+    )
+
+
+def _sensitivity(config: EvaluationConfig, inputs: EvaluationInputs, bayes: BayesDigest | None):
+    """Model-free (and, with the Bayesian model, model-based) MNAR delta adjustment."""
     ratios = [float(r) for r in config.get("sensitivity", "mnar_odds_ratios")]
     if not any(abs(r - 1.0) < 1e-12 for r in ratios):
         ratios = sorted([*ratios, 1.0])  # the missing-at-random reference is always shown
-    with (
-        progress.step("Sensitivity to informative dropout (bootstrap)"),
-        log.record("sensitivity") as step,
-    ):
-        try:
-            table = mnar_sensitivity(
-                inputs.panel,
-                baseline_wave=config.get("design", "baseline_wave"),
-                odds_ratios=ratios,
-                ci_level=config.ci_level,
-                random_seed=config.seed,
-            )
-        except MirabalError as err:
-            return _failed(key, title, step, err)
+    table = mnar_sensitivity(
+        inputs.panel,
+        baseline_wave=inputs.baseline_wave,
+        odds_ratios=ratios,
+        ci_level=config.ci_level,
+        random_seed=config.seed,
+    )
     bayes_table = None
-    bayes = results.get("bayes")
     if bayes is not None:
         # The model-based version shifts the log-odds of the unfavourable answer by delta =
         # log(odds ratio); it only covers dropouts doing worse (odds ratio >= 1).
         deltas = np.log([r for r in ratios if r >= 1.0])
-        with (
-            progress.step("Sensitivity of the Bayesian effects to informative dropout"),
-            log.record("sensitivity (Bayesian)") as step,
-        ):
-            try:
-                bayes_table = bayes.delta_adjustment(
-                    deltas=deltas, level="measure", ci_level=config.ci_level
-                )
-            except MirabalError as err:
-                step.error = f"{type(err).__name__}: {err}"
-    return sensitivity_section(table, bayes_table)
+        try:
+            bayes_table = bayes.fitted.delta_adjustment(
+                deltas=deltas, level="measure", ci_level=config.ci_level
+            )
+        except MirabalError as err:
+            warnings.warn(
+                f"The model-based (Bayesian) sensitivity analysis could not run: {err}; only the "
+                "model-free version is shown.",
+                EstimabilityWarning,
+                stacklevel=2,
+            )
+    return table, bayes_table
 
 
-def _diagnostics(log: StepLog, bayes=None) -> Section:
-    return diagnostics_section(
-        log.steps, sampler_diagnostics=None if bayes is None else bayes.diagnostics()
-    )
+def _require(module: str, name: str, what: str):
+    found = pillar_api(module, name)
+    if found is None:
+        raise EstimationError(
+            f"{what} (mirabal_stats.{module}.{name}) is not available in this installation of "
+            "mirabal_stats."
+        )
+    return found

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mirabal_stats.exceptions import SpecificationError
 from mirabal_stats.reporting.document import Figure, Note, Paragraph, Section, SideBySide, Table
 
 __all__ = ["render_html", "render_table"]
@@ -40,9 +41,17 @@ table.data th, table.data td { border-bottom: 1px solid var(--rule); padding: .2
 table.data th { background: #f5f7fa; }
 table.data td.text { text-align: left; max-width: 34rem; }
 table.data th.index { text-align: left; font-weight: 600; background: #f5f7fa; }
+table.data th.text { text-align: left; }
 table.data thead th[colspan] { text-align: center; border-bottom: 1px solid #9aa5b1; }
 table.data thead th { vertical-align: bottom; }
-.table-wrap { overflow-x: auto; max-height: 34rem; overflow-y: auto; margin-bottom: .8rem; }
+.table-wrap { overflow-x: auto; margin-bottom: .8rem; }
+td.status-pass { color: #166534; font-weight: 600; }
+td.status-fail { color: #b91c1c; font-weight: 700; }
+.banner { background: #b91c1c; color: #fff; font-weight: 700; padding: .6rem 2rem;
+          letter-spacing: .02em; }
+section.key { border-top: none; margin-top: 1rem; background: #f8fafc; border: 1px solid var(--rule);
+              border-radius: 6px; padding: .2rem 1.2rem 1rem 1.2rem; }
+section.key h2 { margin-top: .6rem; }
 .caption { font-size: .85rem; color: var(--muted); margin: .2rem 0; }
 .caption code { font-size: .8rem; }
 figure { margin: .8rem 0; }
@@ -57,9 +66,48 @@ figcaption { font-size: .85rem; color: var(--muted); }
 .side-by-side > div { flex: 1 1 420px; min-width: 0; }
 footer { font-size: .8rem; color: var(--muted); border-top: 1px solid var(--rule);
          margin-top: 3rem; padding-top: .8rem; }
+@media print {
+  @page { margin: 1.5cm; }
+  body { font-size: 10pt; }
+  header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink);
+               padding: 0 0 .5rem 0; }
+  .banner { background: none; color: #b91c1c; border: 2px solid #b91c1c; padding: .3rem; }
+  main { max-width: none; padding: 0; }
+  nav.toc { display: none; }
+  section { break-before: auto; }
+  h2, h3, .caption { break-after: avoid; }
+  figure, .note, tr { break-inside: avoid; }
+  figure img { max-width: 100%; border: none; }
+  .table-wrap { overflow: visible; max-height: none; }
+  table.data { font-size: 8pt; }
+  .side-by-side { display: block; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 _NOTE_LABEL = {"warning": "Warning.", "info": "Note.", "omitted": "Omitted."}
+
+
+#: Columns holding probabilities: shown as "> 0.99" / "< 0.01" rather than rounded to 1 or 0.
+PROBABILITY_COLUMNS = ("prob_beneficial", "p_value", "P(improved)", "probability")
+
+
+def _is_probability(column: tuple) -> bool:
+    name = str(column[-1])
+    return name in PROBABILITY_COLUMNS or name.startswith("prob_")
+
+
+def _format_probability(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
+        p = float(value)
+        if p > 0.99:
+            return "> 0.99"
+        if p < 0.01:
+            return "< 0.01"
+        return f"{p:.2f}"
+    return str(value)
 
 
 def _format_cell(value: object, digits: int) -> str:
@@ -97,6 +145,11 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
     columns = [c if isinstance(c, tuple) else (c,) for c in frame.columns]
     n_levels = max((len(c) for c in columns), default=1)
     level_names = list(frame.columns.names) if isinstance(frame.columns, pd.MultiIndex) else []
+    # Text columns are left-aligned, header included (numbers stay right-aligned).
+    text_columns = [
+        len(frame) > 0 and all(isinstance(v, str) for v in frame.iloc[:, k])
+        for k in range(frame.shape[1])
+    ]
     head = []
     for level in range(n_levels):
         cells = []
@@ -111,18 +164,23 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
                 )
             )
             cells.append(f'<th class="index">{html.escape(text)}</th>')
+        position = 0
         for text, span in _header_spans(columns, level):
             attr = f' colspan="{span}"' if span > 1 else ""
+            if level == n_levels - 1 and span == 1 and text_columns[position]:
+                attr += ' class="text"'
+            position += span
             cells.append(f"<th{attr}>{html.escape(text)}</th>")
         head.append(f"<tr>{''.join(cells)}</tr>")
     body = []
+    probability = [_is_probability(c) for c in columns]
     for label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
         labels = (label if isinstance(label, tuple) else (label,)) if show_index else ()
         cells = [f'<th class="index">{html.escape(_format_label(v, digits))}</th>' for v in labels]
         cells += [
-            f"<td{_TEXT_CLASS if isinstance(v, str) else ''}>"
-            f"{html.escape(_format_cell(v, digits))}</td>"
-            for v in row
+            f"<td{_cell_class(v)}>"
+            f"{html.escape(_format_probability(v) if prob else _format_cell(v, digits))}</td>"
+            for v, prob in zip(row, probability)
         ]
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (
@@ -131,6 +189,13 @@ def _table_html(frame: pd.DataFrame, digits: int) -> str:
 
 
 _TEXT_CLASS = ' class="text"'
+_STATUS_CLASS = {"PASS": ' class="text status-pass"', "FAIL": ' class="text status-fail"'}
+
+
+def _cell_class(value: object) -> str:
+    if isinstance(value, str):
+        return _STATUS_CLASS.get(value, _TEXT_CLASS)
+    return ""
 
 
 def _format_label(value: object, digits: int) -> str:
@@ -187,7 +252,7 @@ def _render_block(block: object) -> str:
             for heading, inner in block.columns
         )
         return f'<div class="side-by-side">{columns}</div>'
-    raise TypeError(f"Cannot render a {type(block).__name__} in a report.")
+    raise SpecificationError(f"Cannot render a {type(block).__name__} in a report.")
 
 
 def render_html(
@@ -196,24 +261,37 @@ def render_html(
     subtitle: str,
     sections: Sequence[Section],
     footer: str,
+    banner: str | None = None,
 ) -> str:
-    """Return the complete HTML page for ``sections``."""
+    """Return the complete HTML page for ``sections``.
+
+    The first section whose key is ``"key-findings"`` is shown before the table of contents, so
+    it is the first thing on the page; ``banner`` (e.g. "quick run, not for reporting") is shown
+    above everything in red.
+    """
     toc = "".join(
         f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a></li>' for s in sections
     )
-    body = "".join(
-        f'<section id="{html.escape(s.key)}"><h2>{i}. {html.escape(s.title)}</h2>'
-        + "".join(_render_block(b) for b in s.blocks)
-        + "</section>"
-        for i, s in enumerate(sections, start=1)
-    )
+
+    def render(i: int, s: Section) -> str:
+        css = ' class="key"' if s.key == "key-findings" else ""
+        return (
+            f'<section id="{html.escape(s.key)}"{css}><h2>{i}. {html.escape(s.title)}</h2>'
+            + "".join(_render_block(b) for b in s.blocks)
+            + "</section>"
+        )
+
+    rendered = [render(i, s) for i, s in enumerate(sections, start=1)]
+    lead = [r for r, s in zip(rendered, sections) if s.key == "key-findings"]
+    rest = [r for r, s in zip(rendered, sections) if s.key != "key-findings"]
+    top = f'<div class="banner" role="alert">{html.escape(banner)}</div>' if banner else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
-        f'<body><header class="top"><h1>{html.escape(title)}</h1>'
-        f"<p>{html.escape(subtitle)}</p></header><main>"
-        f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>{body}'
+        f'<body>{top}<header class="top"><h1>{html.escape(title)}</h1>'
+        f"<p>{html.escape(subtitle)}</p></header><main>{''.join(lead)}"
+        f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>{"".join(rest)}'
         f"<footer>{html.escape(footer)}</footer></main></body></html>\n"
     )

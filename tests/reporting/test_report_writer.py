@@ -10,6 +10,7 @@ import pytest
 from matplotlib.figure import Figure as MplFigure
 
 from mirabal_stats._results import make_provenance
+from mirabal_stats.exceptions import ConfigError
 from mirabal_stats.reporting import EvaluationReport, Note, Paragraph, Section, SideBySide, Table
 from mirabal_stats.reporting.document import figure_from_matplotlib, omitted_section
 from tests.reporting.conftest import PNG_MAGIC
@@ -67,6 +68,7 @@ def report():
 def test_written_files(report, tmp_path):
     written = report.write(tmp_path / "out")
     assert written.html.is_file()
+    assert written.log.name == "mirabal_stats.log" and written.log.is_file()
     assert sorted(p.name for p in written.tables) == ["effects.csv", "long.csv", "wide.csv"]
     assert written.config.read_text() == "seed = 1\n"
     provenance = json.loads(written.provenance.read_text())
@@ -136,3 +138,97 @@ def test_omitted_and_warnings(report):
 def test_note_kind_checked():
     with pytest.raises(ValueError, match="Note kind must be"):
         Note("x", kind="error")
+
+
+def _page(table: Table, **kwargs) -> str:
+    return EvaluationReport(
+        title="t",
+        sections=(Section("a", "A", (table,)),),
+        config_text="",
+        provenance=make_provenance(),
+        **kwargs,
+    ).to_html()
+
+
+def test_probabilities_never_print_as_certain(parse_report):
+    frame = pd.DataFrame(
+        {
+            "estimate": [5.5, 6.5, 7.5],
+            "prob_beneficial": [0.9996, 0.004, 0.5],
+            "p_value": [1e-9, 0.995, 0.049],
+        },
+        index=pd.Index(["a", "b", "c"], name="measure"),
+    )
+    text = parse_report(_page(Table("p", "p", frame))).text
+    assert "1.00" not in text and "0.00" not in text
+    assert text.count("> 0.99") == 2 and text.count("< 0.01") == 2
+    assert "0.50" in text and "0.05" in text
+
+
+def test_page_has_print_styles_and_no_scroll_boxes():
+    page = _page(Table("long", "long", pd.DataFrame({"x": np.arange(300)})))
+    assert "@media print" in page
+    assert "nav.toc { display: none; }" in page
+    assert "max-height: 34rem" not in page
+
+
+def test_key_findings_come_before_the_contents():
+    report = EvaluationReport(
+        title="t",
+        sections=(
+            Section("key-findings", "Key findings and checks", (Paragraph("first"),)),
+            Section("data", "Data", (Paragraph("second"),)),
+        ),
+        config_text="",
+        provenance=make_provenance(),
+        quick="QUICK RUN, NOT FOR REPORTING: tiny settings.",
+    )
+    page = report.to_html()
+    assert (
+        page.index('id="key-findings"') < page.index('<nav class="toc">') < page.index('id="data"')
+    )
+    assert page.index('class="banner"') < page.index('id="key-findings"')
+    assert "QUICK RUN, NOT FOR REPORTING" in page
+
+
+def test_csv_cells_are_neutralised(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "text": ["=1+1", "+A1", "-cmd", "@SUM(A1)", "\tx", "safe", "-"],
+            "number": [-1.5, 2.0, -3.0, 0.0, 1.0, 2.0, 3.0],
+        },
+        index=pd.Index(["=a", "b", "c", "d", "e", "f", "g"], name="@label"),
+    )
+    report = EvaluationReport(
+        title="t",
+        sections=(Section("a", "A", (Table("hostile", "h", frame),)),),
+        config_text="",
+        provenance=make_provenance(),
+    )
+    report.write(tmp_path)
+    back = pd.read_csv(tmp_path / "tables" / "hostile.csv", dtype=str, keep_default_na=False)
+    assert back.columns.tolist() == ["'@label", "text", "number"]
+    assert back["'@label"].tolist()[0] == "'=a"
+    assert back["text"].tolist() == ["'=1+1", "'+A1", "'-cmd", "'@SUM(A1)", "'\tx", "safe", "'-"]
+    assert back["number"].tolist()[0] == "-1.5"  # numbers stay numbers
+
+
+def test_csv_frame_replaces_the_display_frame(tmp_path):
+    shown = pd.DataFrame({"effect": ["+1.0 (0.1 to 2.0)"]})
+    numbers = pd.DataFrame({"estimate": [1.0], "lower": [0.1], "upper": [2.0]})
+    report = EvaluationReport(
+        title="t",
+        sections=(Section("a", "A", (Table("k", "k", shown, csv_frame=numbers),)),),
+        config_text="",
+        provenance=make_provenance(),
+    )
+    report.write(tmp_path)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "tables" / "k.csv"), numbers)
+    assert "+1.0 (0.1 to 2.0)" in report.to_html()
+
+
+def test_write_refuses_a_file_as_folder(report, tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(ConfigError, match=r"is an existing file; give the name of a folder"):
+        report.write(target)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from mirabal_stats.reporting.document import Note, Paragraph, Section, Table, figure_from_matplotlib
+from mirabal_stats.reporting.digests import WeightingDigest
+from mirabal_stats.reporting.document import Note, Paragraph, Section, Table
 
 __all__ = ["balance_section"]
 
-_COLUMNS = [
-    "type",
-    "mean_treated_un",
-    "mean_control_un",
-    "mean_control_adj",
-    "diff_un",
-    "diff_adj",
-    "vr_adj",
-    "balanced",
-]
 
-
-def balance_section(weights) -> Section:
-    """Section from a :class:`~mirabal_stats.weighting.PropensityWeightsResults`."""
-    balance = weights.balance()
-    table = balance.to_frame()
-    ess = weights.effective_sample_size()
-    comparison_w = weights.weights[weights.treatment == 0]
+def balance_section(weights: WeightingDigest) -> Section:
+    """Section from the propensity-weighting digest (balance, ESS, love plot)."""
+    ess = weights.ess
+    low, high = weights.comparison_weight_range
     target = {
         "ATT": "the comparison group is reweighted to resemble the intervention group",
         "ATE": "both groups are reweighted to resemble everyone in the study",
@@ -35,38 +23,33 @@ def balance_section(weights) -> Section:
             f"{weights.estimand}, {target}, using the baseline covariates "
             f"{', '.join(weights.covariates)} ({weights.method} propensity model). A covariate "
             f"is balanced when its standardised difference (binary: difference in proportions) "
-            f"is below {balance.threshold:g} after weighting."
+            f"is below {weights.threshold:g} after weighting."
         ),
         Paragraph(
-            f"Comparison-group weights range from {comparison_w.min():.2f} to "
-            f"{comparison_w.max():.2f}; the weighted comparison group carries the information of "
+            f"Comparison-group weights range from {low:.2f} to "
+            f"{high:.2f}; the weighted comparison group carries the information of "
             f"about {ess.loc['control', 'ess']:.0f} of its {ess.loc['control', 'n']} members "
             "(Kish effective sample size)."
         ),
-        figure_from_matplotlib(
-            weights.plot_love(),
-            name="love-plot",
-            caption="Love plot: absolute standardised differences before (open) and after "
-            "(filled) weighting; the dashed line is the balance threshold.",
-        ),
+        *([weights.love_plot] if weights.love_plot is not None else []),
         Table(
             "balance",
             "Covariate balance before (_un) and after (_adj) weighting.",
-            table[[c for c in _COLUMNS if c in table]],
+            weights.balance,
         ),
         Table("effective_sample_size", "Kish effective sample size by group.", ess, digits=1),
     ]
-    if not balance.all_balanced:
+    if not weights.all_balanced:
         blocks.append(
             Note(
-                f"{len(balance.unbalanced)} covariate term(s) remain imbalanced after weighting: "
-                f"{', '.join(map(str, balance.unbalanced))}. Effects may still be confounded by "
+                f"{len(weights.unbalanced)} covariate term(s) remain imbalanced after weighting: "
+                f"{', '.join(map(str, weights.unbalanced))}. Effects may still be confounded by "
                 "them; consider another weighting method ([weighting] options, e.g. method = "
                 '"entropy") and read the effects with this in mind.',
                 kind="warning",
             )
         )
-    if ess.loc["control", "ess_ratio"] < weights.spec.ess_threshold:
+    if weights.comparison_ess_ratio < weights.ess_threshold:
         blocks.append(
             Note(
                 f"The weighted comparison group's effective size is only "

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from mirabal_stats.data import IndicatorPanel
 from mirabal_stats.reporting.document import Note, Paragraph, Section, Table, figure_from_matplotlib
+from mirabal_stats.reporting.findings import DIFFERENTIAL_ATTRITION_PP
 from mirabal_stats.reporting.plots import attrition_plot, prevalence_plot
 
-__all__ = ["data_summary_section", "attrition_section", "prevalence_section", "safe_name"]
-
-#: Differences in retention between the groups (percentage points of baseline respondents) above
-#: which the report warns that complete-case comparisons may be biased.
-DIFFERENTIAL_ATTRITION_PP = 10.0
+__all__ = [
+    "attrition_section",
+    "attrition_summary",
+    "data_summary_section",
+    "prevalence_section",
+    "safe_name",
+    "unique_names",
+]
 #: Retention (% of baseline respondents) below which the report warns about overall attrition.
 LOW_RETENTION_PCT = 60.0
 
@@ -24,12 +29,62 @@ def safe_name(value: object) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", str(value)).strip("_").lower() or "x"
 
 
+def unique_names(labels: Sequence) -> dict:
+    """``{label: file-name fragment}``, distinct even when two labels clean to the same name.
+
+    ``Safety`` and ``safety!`` both clean to ``safety``; the second becomes ``safety_2``.
+    """
+    names: dict = {}
+    used: set[str] = set()
+    for label in labels:
+        base = safe_name(label)
+        name, k = base, 1
+        while name in used:
+            k += 1
+            name = f"{base}_{k}"
+        used.add(name)
+        names[label] = name
+    return names
+
+
+def attrition_summary(panel: IndicatorPanel) -> pd.DataFrame:
+    """Per group: persons answering at the first and the last wave, and the % retained."""
+    table = panel.attrition_table()
+    first, last = panel.waves[0], panel.waves[-1]
+    rows = {}
+    for label in _ordered_groups(panel):
+        block = table[table["group"] == label].set_index("wave")
+        n0, n1 = int(block.loc[first, "n_responding"]), int(block.loc[last, "n_responding"])
+        rows[label] = {
+            "n_baseline": n0,
+            "n_last": n1,
+            "pct_retained": 100.0 * n1 / n0 if n0 else float("nan"),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "group"
+    return frame
+
+
 def _ordered_groups(panel: IndicatorPanel) -> list:
     return [panel.treated, panel.comparison]
 
 
-def data_summary_section(panel: IndicatorPanel, persons: pd.DataFrame | None = None) -> Section:
-    """Who and what is in the data: persons per group, waves, indicators, missing answers."""
+def data_summary_section(
+    panel: IndicatorPanel,
+    persons: pd.DataFrame | None = None,
+    *,
+    responses=None,
+    checks: Sequence = (),
+    labels: Mapping | None = None,
+    covariate_sources: Mapping | None = None,
+    notes: Sequence[str] = (),
+) -> Section:
+    """Who and what is in the data: persons per group, waves, indicators, missing answers.
+
+    ``responses`` (:class:`~mirabal_stats.reporting.inputs.ResponseCodes`) adds the counts of
+    every missing code; ``checks`` (file agreement) a table of what was compared between the
+    survey and the person file; ``labels`` the codebook's question text per indicator.
+    """
     responded = panel.responded()
     baseline = panel.baseline().set_index("person")["group"]
     long = panel.to_long(include_missing=False)
@@ -61,6 +116,11 @@ def data_summary_section(panel: IndicatorPanel, persons: pd.DataFrame | None = N
     )
     indicators = pd.DataFrame(
         {
+            **(
+                {"label": [str((labels or {}).get(k, "")) for k in panel.indicators]}
+                if labels
+                else {}
+            ),
             "measure": panel.indicator_measures.reindex(list(panel.indicators)).to_numpy(),
             "more_yes_is": [
                 "better" if s > 0 else "worse"
@@ -76,13 +136,56 @@ def data_summary_section(panel: IndicatorPanel, persons: pd.DataFrame | None = N
         ),
         Table("indicators", "Indicators, their measure and the direction of benefit.", indicators),
     ]
-    if persons is not None:
+    if responses is not None and len(responses.missing_codes):
+        by_group = responses.missing_by_group()
+        total = int(by_group["total"].sum())
         blocks.append(
             Paragraph(
-                f"A person-level file adds {persons.shape[1] - 3} column(s) "
-                f"(covariates and outcomes) for the {len(persons)} persons."
+                f"{total:,} answers were coded as missing from the codes listed under "
+                "[responses] missing (blank cells included); each code is counted below by "
+                "group, and by indicator in tables/missing_codes_by_indicator.csv. Missing "
+                "answers are left out of every estimate (the sensitivity section shows what "
+                "informative missingness could change)."
             )
         )
+        blocks.append(
+            Table("missing_codes", "Answers coded as missing, by code and group.", by_group)
+        )
+        blocks.append(
+            Table(
+                "missing_codes_by_indicator",
+                "Answers coded as missing, by indicator and code.",
+                responses.missing_by_indicator(),
+                show=len(panel.indicators) <= 40,
+            )
+        )
+    if persons is not None:
+        covariates = covariate_sources or {}
+        from_file = [c for c, where in covariates.items() if where == "person file"]
+        blocks.append(
+            Paragraph(
+                f"The person file gives the {len(persons)} surveyed persons "
+                + (f"their covariates ({', '.join(from_file)})" if from_file else "no covariates")
+                + " and outcomes."
+            )
+        )
+    if checks:
+        table = pd.DataFrame(
+            [(c.name, "PASS" if c.passed else "NOTE", c.detail) for c in checks],
+            columns=["check", "result", "detail"],
+        ).set_index("check")
+        blocks.append(Table("file_checks", "Survey and person file compared.", table))
+        for check in checks:
+            if check.ids:
+                blocks.append(
+                    Table(
+                        "persons_not_surveyed",
+                        "Persons of the person file who never answered a survey (not analysed).",
+                        pd.DataFrame({"person": [str(i) for i in check.ids]}),
+                        show=len(check.ids) <= 20,
+                    )
+                )
+    blocks.extend(Note(note, kind="warning") for note in notes)
     blocks.extend(Note(note, kind="info") for note in panel.notes)
     return Section("data", "Data summary", tuple(blocks))
 
@@ -150,8 +253,12 @@ def attrition_section(panel: IndicatorPanel) -> Section:
     return Section("attrition", "Attrition by group and wave", tuple(blocks))
 
 
-def prevalence_section(panel: IndicatorPanel, *, questions: dict | None = None) -> Section:
-    """Observed % yes per indicator, group and wave; one figure and one table per measure."""
+def prevalence_section(panel: IndicatorPanel, *, questions: Mapping | None = None) -> Section:
+    """Observed % yes per indicator, group and wave; one figure and one table per measure.
+
+    File names come from the measure names made distinct (``Safety`` and ``safety!`` become
+    ``safety`` and ``safety_2``).
+    """
     table = panel.prevalence_table()
     blocks: list = [
         Paragraph(
@@ -160,6 +267,7 @@ def prevalence_section(panel: IndicatorPanel, *, questions: dict | None = None) 
             "The full table with counts is in tables/prevalence.csv."
         ),
     ]
+    names = unique_names(panel.measures)
     for measure in panel.measures:
         rows = table[table["measure"] == measure]
         pivot = rows.pivot_table(
@@ -179,14 +287,14 @@ def prevalence_section(panel: IndicatorPanel, *, questions: dict | None = None) 
                     treated=panel.treated,
                     questions=questions,
                 ),
-                name=f"prevalence-{safe_name(measure)}",
+                name=f"prevalence-{names[measure]}",
                 caption=f"Measure '{measure}': % answering yes by wave "
                 f"(intervention '{panel.treated}' vs comparison '{panel.comparison}').",
             )
         )
         blocks.append(
             Table(
-                f"prevalence_{safe_name(measure)}",
+                f"prevalence_{names[measure]}",
                 f"Measure '{measure}': % yes by group and wave.",
                 pivot,
                 digits=0,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mirabal_stats import exceptions as exc
+from mirabal_stats.reporting.digests import BayesDigest
 from mirabal_stats.reporting.document import Note, Paragraph, Section, Table
 
 __all__ = ["PLAIN_LANGUAGE", "plain_language", "diagnostics_section"]
@@ -16,7 +17,9 @@ PLAIN_LANGUAGE: tuple[tuple[type[Warning], str], ...] = (
     (
         exc.BalanceWarning,
         "After weighting, some baseline characteristics still differ between the groups: the "
-        "groups are not comparable on them, so effect estimates may be biased.",
+        "groups are not comparable on them, so effect estimates may be biased. In the config: "
+        'try another method ([weighting] options = { method = "entropy" }) or add the '
+        "covariate's square or interactions to the person file and to [design] covariates.",
     ),
     (
         exc.ESSWarning,
@@ -35,7 +38,8 @@ PLAIN_LANGUAGE: tuple[tuple[type[Warning], str], ...] = (
     (
         exc.SamplingWarning,
         "The MCMC sampler's checks (R-hat, effective sample size, divergences) are outside safe "
-        "limits: run more draws or tuning before relying on the Bayesian estimates.",
+        "limits: run more draws or tuning before relying on the Bayesian estimates (in the "
+        "config: [bayes] draws, tune and chains, or --draws/--tune/--chains).",
     ),
     (
         exc.ProportionalHazardsWarning,
@@ -71,21 +75,43 @@ def plain_language(category: type[Warning]) -> str:
 def diagnostics_section(
     steps: Sequence,
     *,
-    sampler_diagnostics: pd.DataFrame | None = None,
+    bayes: BayesDigest | None = None,
+    log_name: str = "mirabal_stats.log",
 ) -> Section:
-    """List every warning and failure by step; add the sampler's diagnostics table if given.
+    """Every step with its outcome, every warning of mirabal_stats's checks, the sampler checks.
 
     Parameters
     ----------
     steps : sequence of StepRecord
-        From the evaluation's step log: each has ``name``, ``warnings`` (caught
-        :class:`warnings.WarningMessage`) and ``error`` (message or None).
-    sampler_diagnostics : pandas.DataFrame, optional
-        The Bayesian result's ``diagnostics()`` table (R-hat, ESS, divergences).
+        From the evaluation's step log (:mod:`mirabal_stats.reporting.steps`).
+    bayes : BayesDigest, optional
+        The Bayesian model's digest: its R-hat, ESS and divergences table.
+    log_name : str
+        The log file that holds the warnings of underlying libraries.
     """
+    outcome = {
+        "ran": "ran",
+        "failed": "could not run on these data",
+        "bug": "internal error (a bug in mirabal_stats)",
+        "skipped": "switched off",
+        "not applicable": "not applicable",
+        "unavailable": "not installed",
+    }
+    overview = pd.DataFrame(
+        [
+            {
+                "step": step.title,
+                "outcome": outcome.get(step.status, step.status),
+                "seconds": step.seconds,
+                "warnings": len(step.ours),
+                "reason": step.reason,
+            }
+            for step in steps
+        ]
+    )
     rows = []
     for step in steps:
-        for item in step.warnings:
+        for item in step.ours:
             rows.append(
                 {
                     "step": step.name,
@@ -94,68 +120,69 @@ def diagnostics_section(
                     "message": str(item.message),
                 }
             )
-        if step.error:
-            rows.append(
-                {
-                    "step": step.name,
-                    "kind": "failed",
-                    "what it means": "This analysis could not be run; its section is omitted.",
-                    "message": step.error,
-                }
-            )
+    n_library = sum(len(step.theirs) for step in steps)
     blocks: list = [
         Paragraph(
-            "Every warning raised while the analyses ran, with what it means. Warnings from "
-            "mirabal_stats's own checks come first; warnings from underlying libraries are "
-            "listed after them for completeness."
+            "Every analysis step with its outcome and duration, then every warning raised by "
+            "mirabal_stats's own checks, with what it means. Warnings and messages of the "
+            f"underlying libraries ({n_library} in this run) are not repeated here: they are in "
+            f"{log_name} in the report folder."
         )
     ]
-    ours = [r for r in rows if _is_ours(r["kind"]) or r["kind"] == "failed"]
-    theirs = [r for r in rows if not (_is_ours(r["kind"]) or r["kind"] == "failed")]
-    if not ours:
+    if not overview.empty:
+        blocks.append(Table("steps", "Analysis steps.", overview, digits=1))
+    for step in steps:
+        if step.status == "bug":
+            blocks.append(
+                Note(
+                    f"[{step.name}] internal error: {step.reason}. This is a bug in "
+                    f"mirabal_stats, not in your data; the traceback is in {log_name}. Please "
+                    "report it.",
+                    kind="warning",
+                )
+            )
+    if not rows:
         blocks.append(
             Note("No analysis step raised a warning from mirabal_stats's checks.", kind="info")
         )
-    for row in ours:
+    for row in rows:
         blocks.append(
             Note(f"[{row['step']}] {row['what it means']} ({row['message']})", kind="warning")
         )
     if rows:
-        blocks.append(Table("warnings", "All warnings by step.", pd.DataFrame(ours + theirs)))
-    if sampler_diagnostics is not None:
-        attrs = sampler_diagnostics.attrs
+        blocks.append(Table("warnings", "All warnings by step.", pd.DataFrame(rows)))
+    if bayes is not None:
         overview = pd.DataFrame(
             {
                 "check": ["max R-hat", "min bulk ESS", "min tail ESS", "divergent transitions"],
                 "value": [
-                    attrs.get("max_r_hat"),
-                    attrs.get("min_ess_bulk"),
-                    attrs.get("min_ess_tail"),
-                    attrs.get("divergences"),
+                    bayes.max_r_hat,
+                    bayes.min_ess_bulk,
+                    bayes.min_ess_tail,
+                    bayes.divergences,
                 ],
                 "safe limit": ["<= 1.01", ">= 400", ">= 400", "0"],
             }
         )
         verdict = (
             "All sampler checks pass."
-            if attrs.get("ok")
+            if bayes.converged
             else "Some sampler checks fail: the Bayesian estimates may be inaccurate; rerun "
             "with more draws ([bayes] draws and tune)."
         )
-        blocks.append(Paragraph(f"MCMC sampler of the Bayesian model. {verdict}"))
+        blocks.append(
+            Paragraph(
+                f"MCMC sampler of the Bayesian model ({bayes.chains} chains x {bayes.tune} "
+                f"tuning + {bayes.draws} draws). {verdict}"
+            )
+        )
         blocks.append(Table("sampler_overview", "Sampler checks.", overview, digits=3))
         blocks.append(
             Table(
                 "sampler_diagnostics",
                 "R-hat and ESS for every parameter:",
-                sampler_diagnostics,
+                bayes.diagnostics,
                 show=False,
             )
         )
     return Section("diagnostics", "Diagnostics and warnings", tuple(blocks))
-
-
-def _is_ours(kind: str) -> bool:
-    return isinstance(getattr(exc, kind, None), type) and issubclass(
-        getattr(exc, kind), exc.MirabalWarning
-    )

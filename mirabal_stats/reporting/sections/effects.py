@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mirabal_stats.reporting.digests import BayesDigest, FrequentistDigest
 from mirabal_stats.reporting.document import (
     Note,
     Paragraph,
@@ -20,6 +21,7 @@ from mirabal_stats.reporting.document import (
     Table,
     figure_from_matplotlib,
 )
+from mirabal_stats.reporting.findings import fmt_probability
 from mirabal_stats.reporting.plots import forest_plot
 
 __all__ = ["effects_section", "oriented"]
@@ -43,19 +45,6 @@ def oriented(table: pd.DataFrame, sign: pd.Series, *, ratio: bool = False) -> pd
     out["estimate"] = flipped["estimate"]
     out["lower"] = np.where(s < 0, flipped["upper"], flipped["lower"])
     out["upper"] = np.where(s < 0, flipped["lower"], flipped["upper"])
-    return out
-
-
-def _bayes_ratio(table: pd.DataFrame) -> pd.DataFrame:
-    """Odds ratios from a log-odds posterior table: exp of the median and of the interval ends.
-
-    Equal-tailed intervals and the median are invariant under the monotone map exp; the
-    posterior mean is not, so the odds-ratio point estimate is exp(median).
-    """
-    out = table.copy()
-    out["estimate"] = np.exp(table["median"])
-    out["lower"] = np.exp(table["lower"])
-    out["upper"] = np.exp(table["upper"])
     return out
 
 
@@ -99,24 +88,21 @@ def _disagreements(frames: dict[str, pd.DataFrame], reference: str) -> list[str]
 
 def effects_section(
     *,
-    bayes=None,
-    gee_measure=None,
-    gee_indicator=None,
-    did_measure=None,
-    did_indicator=None,
+    bayes: BayesDigest | None = None,
+    gee: FrequentistDigest | None = None,
+    did: FrequentistDigest | None = None,
     benefit_sign: pd.Series,
     ci_level: float,
     notes: tuple[Note, ...] = (),
 ) -> Section:
-    """Section from an :class:`~mirabal_stats.bayes.IndicatorResults` and panel cross-checks.
+    """Section from the Bayesian model's digest and the GEE and DiD cross-checks' digests.
 
     Parameters
     ----------
-    bayes : IndicatorResults, optional
+    bayes : BayesDigest, optional
         The fitted Bayesian indicator model (the main estimate).
-    gee_measure, gee_indicator, did_measure, did_indicator : PanelEffects, optional
-        :func:`~mirabal_stats.frequentist.indicator_gee` and :func:`~mirabal_stats.frequentist.did` at the
-        measure and indicator levels (the cross-checks).
+    gee, did : FrequentistDigest, optional
+        The cross-checks, at the measure and indicator levels.
     benefit_sign : pandas.Series
         +1 / -1 per indicator (``IndicatorPanel.benefit_sign``).
     ci_level : float
@@ -138,25 +124,31 @@ def effects_section(
         )
     ]
     blocks.extend(notes)
-    if bayes is not None:
-        headline = bayes.summary(ci_level=ci_level).split("\n")[0]
-        blocks.append(Paragraph(headline))
+    digests = {"Bayesian": bayes, "GEE": gee, "DiD": did}
 
-    # ---- measures, pp
-    pp: dict[str, pd.DataFrame] = {}
-    if bayes is not None:
-        pp["Bayesian"] = bayes.effects(level="measure", scale="pp", ci_level=ci_level)
-    if gee_measure is not None:
-        pp["GEE"] = gee_measure.to_frame(scale="pp")
-    if did_measure is not None:
-        pp["DiD"] = did_measure.to_frame(scale="pp")
-    ratio: dict[str, pd.DataFrame] = {}
-    if bayes is not None:
-        ratio["Bayesian"] = _bayes_ratio(
-            bayes.effects(level="measure", scale="log_odds", ci_level=ci_level)
+    def frames(level: str, scale: str) -> dict[str, pd.DataFrame]:
+        found = {}
+        for method, digest in digests.items():
+            frame = None if digest is None else digest.effects.get((level, scale))
+            if frame is not None:
+                found[method] = frame
+        return found
+
+    if bayes is not None and ("overall", "pp") in bayes.effects:
+        overall = bayes.effects[("overall", "pp")].iloc[0]
+        blocks.append(
+            Paragraph(
+                f"Across every indicator, the Bayesian model estimates a beneficial change of "
+                f"{overall['estimate']:+.1f} pp ({pct} credible interval "
+                f"{overall['lower']:+.1f} to {overall['upper']:+.1f}); the posterior "
+                f"probability that the programme helped overall is "
+                f"{fmt_probability(float(overall['prob_beneficial']))}."
+            )
         )
-    if gee_measure is not None:
-        ratio["GEE"] = gee_measure.to_frame(scale="odds_ratio")
+
+    # ---- measures
+    pp = frames("measure", "pp")
+    ratio = frames("measure", "odds_ratio")
 
     if pp:
         blocks.append(Paragraph("Effects by measure (the mean over the measure's indicators)."))
@@ -227,29 +219,16 @@ def effects_section(
                     f"for: {', '.join(flagged)}. The methods target slightly different quantities "
                     "(person-conditional vs population-averaged) and handle dropout differently; "
                     "look at the prevalence plots before relying on either.",
-                    kind="warning",
+                    kind="info",
                 )
             )
 
-    # ---- indicators
-    ind_pp: dict[str, pd.DataFrame] = {}
-    ind_or: dict[str, pd.DataFrame] = {}
-    if bayes is not None:
-        ind_pp["Bayesian"] = oriented(
-            bayes.effects(level="indicator", scale="pp", ci_level=ci_level), benefit_sign
-        )
-        ind_or["Bayesian"] = oriented(
-            _bayes_ratio(bayes.effects(level="indicator", scale="log_odds", ci_level=ci_level)),
-            benefit_sign,
-            ratio=True,
-        )
-    if gee_indicator is not None:
-        ind_pp["GEE"] = oriented(gee_indicator.to_frame(scale="pp"), benefit_sign)
-        ind_or["GEE"] = oriented(
-            gee_indicator.to_frame(scale="odds_ratio"), benefit_sign, ratio=True
-        )
-    if did_indicator is not None:
-        ind_pp["DiD"] = oriented(did_indicator.to_frame(scale="pp"), benefit_sign)
+    # ---- indicators (reported on the "yes" scale by the pillars: orient them here)
+    ind_pp = {m: oriented(f, benefit_sign) for m, f in frames("indicator", "pp").items()}
+    ind_or = {
+        m: oriented(f, benefit_sign, ratio=True)
+        for m, f in frames("indicator", "odds_ratio").items()
+    }
     if ind_pp:
         plotted = {k: v for k, v in ind_pp.items() if k != "DiD"} or ind_pp
         plotted_or = ind_or

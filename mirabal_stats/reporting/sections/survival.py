@@ -2,68 +2,74 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from mirabal_stats.reporting.document import (
-    Note,
-    Paragraph,
-    Section,
-    SideBySide,
-    Table,
-    figure_from_matplotlib,
-)
+from mirabal_stats.reporting.digests import SurvivalDigest
+from mirabal_stats.reporting.document import Note, Paragraph, Section, SideBySide, Table
 
 __all__ = ["survival_section"]
 
-
-def _hazard_row(result) -> pd.DataFrame:
-    hr = result.cox.hazard_ratio().loc[[result.cox.group_term]]
-    hr.index = ["hazard ratio (Cox)"]
-    return hr[["estimate", "lower", "upper", "ci_level", "p_value"]]
+_TITLE = "Reoffending: survival curves and hazard ratio"
 
 
 def survival_section(
-    unweighted, weighted=None, *, horizons=(6.0, 12.0), time_unit: str = "", reported=None
+    unweighted: SurvivalDigest | None,
+    weighted: SurvivalDigest | None = None,
+    *,
+    time_unit: str = "",
+    reported: SurvivalDigest | None = None,
+    notes: tuple[Note, ...] = (),
 ) -> Section:
-    """Section from :func:`~mirabal_stats.survival.compare_groups` results.
+    """Section from the survival digests (records: crude and weighted; partners' reports).
 
     Parameters
     ----------
-    unweighted : SurvivalComparison
-        The crude comparison of the two groups.
-    weighted : SurvivalComparison, optional
+    unweighted : SurvivalDigest or None
+        The crude comparison of the two groups (None when it could not run).
+    weighted : SurvivalDigest, optional
         The same with propensity weights (shown beside the crude one and used for the curves).
-    horizons : sequence of float
-        Follow-up times at which cumulative incidence is reported; the largest is the RMST horizon.
-    reported : SurvivalComparison, optional
-        The interval-censored comparison from partners' reports at the surveys (Turnbull curves,
-        Weibull hazard ratio), shown after the records-based analysis.
+    time_unit : str
+        Unit of the durations (``[survival] time_unit``), on every axis and caption.
+    reported : SurvivalDigest, optional
+        The interval-censored comparison from partners' reports at the surveys (Turnbull
+        curves, Weibull hazard ratio when a parametric model was asked for).
+    notes : tuple of Note
+        Shown at the top (e.g. a sub-analysis that could not run, and why).
     """
-    main = weighted if weighted is not None else unweighted
-    treated, reference = main.treated, main.reference
+    blocks: list = list(notes)
     unit = f" {time_unit}" if time_unit else ""
-    hr = main.cox.hazard_ratio().loc[main.cox.group_term]
-    direction = "lower" if hr.estimate < 1 else "higher"
+    main = weighted if weighted is not None else unweighted
+    if main is not None:
+        blocks.extend(_records_blocks(main, unweighted, weighted, unit))
+    if reported is not None:
+        blocks.extend(_reported_blocks(reported, unit))
+    return Section("reoffending", _TITLE, tuple(blocks))
+
+
+def _records_blocks(main, unweighted, weighted, unit: str) -> list:
+    treated, reference = main.treated, main.reference
+    hr = main.hazard_ratio.iloc[0]
+    direction = "lower" if hr["estimate"] < 1 else "higher"
     which = "weighted " if weighted is not None else ""
     blocks: list = [
         Paragraph(
             f"Time from programme start to the first recorded reoffence, '{treated}' vs "
-            f"'{reference}'. People without a reoffence are censored at the end of their "
-            f"follow-up. {'Curves and the main hazard ratio use the propensity weights; the crude comparison is beside it. ' if weighted is not None else ''}"
-            f"The {which}Cox hazard ratio is {hr.estimate:.2f} ({hr.ci_level:.0%} interval "
-            f"{hr.lower:.2f} to {hr.upper:.2f}): at any time since the start, the rate of "
-            f"reoffending in the '{treated}' group is estimated {abs(1 - hr.estimate):.0%} "
-            f"{direction} than in the '{reference}' group."
-        ),
-        figure_from_matplotlib(
-            main.plot_survival(),
-            name="survival",
-            caption=f"{'Weighted ' if weighted is not None else ''}Kaplan-Meier curves: share "
-            f"not yet reoffended, with pointwise {main.ci_level:.0%} bands and numbers "
-            "at risk.",
-        ),
+            f"'{reference}' ({main.n_persons} persons, {main.n_events} reoffences). People "
+            "without a reoffence are censored at the end of their follow-up"
+            f" (longest {main.max_follow_up:g}{unit}). "
+            + (
+                "Curves and the main hazard ratio use the propensity weights; the crude "
+                "comparison is beside it. "
+                if weighted is not None
+                else ""
+            )
+            + f"The {which}Cox hazard ratio is {hr['estimate']:.2f} ({hr['ci_level']:.0%} "
+            f"interval {hr['lower']:.2f} to {hr['upper']:.2f}): at any time since the start, the "
+            f"rate of reoffending in the '{treated}' group is estimated "
+            f"{abs(1 - hr['estimate']):.0%} {direction} than in the '{reference}' group."
+        )
     ]
-    if weighted is not None:
+    if main.figure is not None:
+        blocks.append(main.figure)
+    if weighted is not None and unweighted is not None:
         blocks.append(
             SideBySide(
                 (
@@ -72,7 +78,7 @@ def survival_section(
                         Table(
                             "hazard_ratio_weighted",
                             "Cox hazard ratio, propensity-weighted, robust SE.",
-                            _hazard_row(weighted),
+                            weighted.hazard_ratio,
                         ),
                     ),
                     (
@@ -80,7 +86,7 @@ def survival_section(
                         Table(
                             "hazard_ratio_crude",
                             "Cox hazard ratio, unweighted.",
-                            _hazard_row(unweighted),
+                            unweighted.hazard_ratio,
                         ),
                     ),
                 )
@@ -88,29 +94,36 @@ def survival_section(
         )
     else:
         blocks.append(
-            Table("hazard_ratio", "Cox hazard ratio, unweighted.", _hazard_row(unweighted))
+            Table("hazard_ratio", f"Cox hazard ratio, {which or 'un'}weighted.", main.hazard_ratio)
         )
-    incidence = main.cumulative_incidence(horizons)
-    blocks.append(
-        Table(
-            "cumulative_incidence",
-            f"Share reoffended by{unit} horizon (1 - survival), risk difference and ratio "
-            f"('{treated}' vs '{reference}').",
-            incidence.drop(columns=[c for c in ("p_value",) if c in incidence]),
+    if main.dropped_horizons:
+        blocks.append(
+            Note(
+                f"Horizon(s) {', '.join(f'{h:g}' for h in main.dropped_horizons)}{unit} "
+                f"([survival] horizons) lie beyond the longest follow-up ({main.max_follow_up:g}"
+                f"{unit}): no share reoffended can be estimated there, so they are not reported.",
+                kind="warning",
+            )
         )
-    )
-    tau = float(max(horizons))
-    rmst = main.rmst_difference(tau)
-    blocks.append(
-        Table(
-            "rmst_difference",
-            f"Difference in restricted mean time without reoffending up to {tau:g}{unit} "
-            f"('{treated}' minus '{reference}').",
-            rmst,
+    if main.incidence is not None:
+        blocks.append(
+            Table(
+                "cumulative_incidence",
+                f"Share reoffended by horizon ({unit.strip() or 'time'}; 1 - survival), risk "
+                f"difference and ratio ('{treated}' vs '{reference}').",
+                main.incidence,
+            )
         )
-    )
-    flagged = main.cox.ph_test.index[main.cox.ph_test["p_value"] < 0.05].tolist()
-    if flagged:
+    if main.rmst is not None:
+        blocks.append(
+            Table(
+                "rmst_difference",
+                f"Difference in restricted mean time without reoffending up to {main.tau:g}{unit} "
+                f"('{treated}' minus '{reference}').",
+                main.rmst,
+            )
+        )
+    if main.ph_p_value is not None and main.ph_p_value < 0.05:
         blocks.append(
             Note(
                 "The hazard ratio changes over follow-up (proportional-hazards test p < 0.05), so "
@@ -119,51 +132,59 @@ def survival_section(
                 kind="warning",
             )
         )
-    if main.cox.n_events < 20:
+    if main.n_events is not None and main.n_events < 20:
         blocks.append(
             Note(
-                f"Only {main.cox.n_events} reoffences were recorded: the hazard ratio is "
-                "imprecise.",
+                f"Only {main.n_events} reoffences were recorded: the hazard ratio is imprecise.",
                 kind="warning",
             )
         )
-    if reported is not None:
-        blocks.extend(_reported_blocks(reported, horizons, unit))
-    return Section("reoffending", "Reoffending: survival curves and hazard ratio", tuple(blocks))
+    return blocks
 
 
-def _reported_blocks(reported, horizons, unit: str) -> list:
+def _reported_blocks(reported: SurvivalDigest, unit: str) -> list:
     """Partner reports: the reoffence is only known to lie between two answered surveys."""
-    hr = reported.weibull.hazard_ratio()
     which = "weighted " if reported.weighted else ""
-    table = pd.DataFrame(
-        [[hr["estimate"], hr["lower"], hr["upper"], hr["ci_level"]]],
-        index=["hazard ratio (Weibull, interval-censored)"],
-        columns=["estimate", "lower", "upper", "ci_level"],
+    text = (
+        "Partners' reports: a reoffence reported at a survey is only known to have happened "
+        "since the previous survey the woman answered, and women who stop answering are "
+        "censored at their last survey. These interval-censored data are analysed as such "
+        f"(Turnbull estimate{', ' + which + 'Weibull model' if reported.hazard_ratio is not None else ''}"
+        "), not by pretending the survey date is the event date."
     )
-    return [
-        Paragraph(
-            "Partners' reports: a reoffence reported at a survey is only known to have happened "
-            "since the previous survey the woman answered, and women who stop answering are "
-            "censored at their last survey. These interval-censored data are analysed as such "
-            f"(Turnbull estimate, {which}Weibull model), not by pretending the survey date is the "
-            f"event date. The {which}Weibull hazard ratio is {hr['estimate']:.2f} "
-            f"({hr['ci_level']:.0%} interval {hr['lower']:.2f} to {hr['upper']:.2f})."
-        ),
-        figure_from_matplotlib(
-            reported.plot_survival(),
-            name="survival_reported",
-            caption="Turnbull (NPMLE) estimate of the share not yet reported to have reoffended, "
-            "from partners' reports between surveys.",
-        ),
-        Table(
-            "hazard_ratio_reported",
-            "Hazard ratio from partners' reports (interval-censored).",
-            table,
-        ),
-        Table(
-            "cumulative_incidence_reported",
-            f"Share reported to have reoffended by{unit} horizon (Turnbull).",
-            reported.cumulative_incidence(horizons),
-        ),
-    ]
+    if reported.hazard_ratio is not None:
+        hr = reported.hazard_ratio.iloc[0]
+        text += (
+            f" The {which}Weibull hazard ratio is {hr['estimate']:.2f} ({hr['ci_level']:.0%} "
+            f"interval {hr['lower']:.2f} to {hr['upper']:.2f})."
+        )
+    blocks: list = [Paragraph(text)]
+    if reported.figure is not None:
+        blocks.append(reported.figure)
+    if reported.hazard_ratio is not None:
+        blocks.append(
+            Table(
+                "hazard_ratio_reported",
+                "Hazard ratio from partners' reports (interval-censored).",
+                reported.hazard_ratio,
+            )
+        )
+    else:
+        blocks.append(
+            Note(
+                "No parametric model was fitted to the partners' reports ([survival] parametric "
+                "= []), so there is no hazard ratio for them; the Turnbull curves and shares "
+                "reported are shown.",
+                kind="info",
+            )
+        )
+    if reported.incidence is not None:
+        blocks.append(
+            Table(
+                "cumulative_incidence_reported",
+                f"Share reported to have reoffended by horizon ({unit.strip() or 'time'}; "
+                "Turnbull).",
+                reported.incidence,
+            )
+        )
+    return blocks
