@@ -106,6 +106,15 @@ def fit_panel_ols(
     return OLSFit(params=params, cov=cov, n_obs=int(result.nobs), n_clusters=n_clusters)
 
 
+#: Above this many absorbed dummies the iterative demeaning is used instead of explicit dummies.
+_MAX_DUMMIES = 400
+
+
+def _n_dummies(entity, time, other_effect) -> int:
+    second = time if other_effect is None else other_effect
+    return int(np.unique(entity).size + np.unique(second).size)
+
+
 def _fit(y, x, entity, time, cluster, weights, other_effect):
     # PanelOLS needs a unique (entity, time) index; in a stacked design the same entity can
     # only appear once per wave, which holds for person x indicator entities.
@@ -133,6 +142,9 @@ def _fit(y, x, entity, time, cluster, weights, other_effect):
         # library's own warnings (absorbed variables, singletons, numerical noise) add nothing.
         warnings.simplefilter("ignore")
         return model.fit(
+            # Small designs: explicit dummies (one least-squares solve) are exact and faster
+            # than linearmodels' iterative demeaning; large ones need the demeaning.
+            use_lsdv=_n_dummies(entity, time, other_effect) <= _MAX_DUMMIES,
             cov_type="clustered",
             clusters=clusters,
             debiased=True,

@@ -310,8 +310,10 @@ def _redundant_columns(x: np.ndarray, names: list) -> list:
     return redundant
 
 
-def separated_terms(exog: pd.DataFrame, endog: np.ndarray) -> list:
+def separated_terms(exog: pd.DataFrame, endog: np.ndarray, *, among=None) -> list:
     """Terms with an infinite estimate in a binary regression ([] without separation).
+
+    ``among`` limits the term-by-term check to those columns (all by default).
 
     The answers are (quasi-)completely separated when some direction ``d`` of the coefficients
     has ``x'd >= 0`` wherever the response is 1, ``x'd <= 0`` wherever it is 0, and is not zero
@@ -359,6 +361,8 @@ def separated_terms(exog: pd.DataFrame, endog: np.ndarray) -> list:
         return []
     names, moved = list(exog.columns), []
     for j, name in enumerate(names):
+        if among is not None and name not in among:
+            continue
         for direction in (1.0, -1.0):
             c = np.zeros(x.shape[1])
             c[j] = -direction

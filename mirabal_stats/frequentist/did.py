@@ -367,7 +367,6 @@ def _check_event_waves(frame: pd.DataFrame, effect_waves: list, baseline_code: i
             "baseline wave and at some other wave; check panel.attrition_table()."
         )
     treated = set(frame.loc[frame["treated"] == 1, "wave_code"])
-    comparison = set(frame.loc[frame["treated"] == 0, "wave_code"])
     lacking = [
         f"{plain_value(waves[code])!r} (no "
         + ("intervention-group" if code not in treated else "comparison-group")

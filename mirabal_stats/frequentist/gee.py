@@ -480,7 +480,7 @@ def indicator_gee(
         if np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
             not_identified[k] = _why_gee_not_identified(sub)
             continue
-        if "effect" in separated_terms(exog, sub["response"].to_numpy()):
+        if separated_terms(exog, sub["response"].to_numpy(), among=["effect"]):
             separated[k] = _separated_cells(sub, frame.attrs)
             continue
         try:

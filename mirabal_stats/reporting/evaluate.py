@@ -25,6 +25,7 @@ import pandas as pd
 
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import ConfigError, MirabalError
+from mirabal_stats.frequentist.sensitivity import delta_sensitivity
 from mirabal_stats.reporting.config import EvaluationConfig, load_config
 from mirabal_stats.reporting.document import Note, Section, omitted_section
 from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
@@ -40,7 +41,6 @@ from mirabal_stats.reporting.sections.diagnostics import diagnostics_section
 from mirabal_stats.reporting.sections.effects import effects_section
 from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
 from mirabal_stats.reporting.sections.survival import survival_section
-from mirabal_stats.reporting.sensitivity import mnar_sensitivity
 
 __all__ = ["evaluate", "StepLog", "pillar_api"]
 
@@ -443,7 +443,7 @@ def _sensitivity(
         log.record("sensitivity") as step,
     ):
         try:
-            table = mnar_sensitivity(
+            sensitivity = delta_sensitivity(
                 inputs.panel,
                 baseline_wave=config.get("design", "baseline_wave"),
                 odds_ratios=ratios,
@@ -468,7 +468,7 @@ def _sensitivity(
                 )
             except MirabalError as err:
                 step.error = f"{type(err).__name__}: {err}"
-    return sensitivity_section(table, bayes_table)
+    return sensitivity_section(sensitivity, bayes_table)
 
 
 def _diagnostics(log: StepLog, bayes=None) -> Section:
