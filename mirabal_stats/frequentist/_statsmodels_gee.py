@@ -378,6 +378,14 @@ def _finish(model, cov_struct: CovStruct, maxiter: int, what: str) -> GEEFit:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = model.fit(maxiter=maxiter)
+            if result is None:
+                # statsmodels returns None when the update or the covariance is singular.
+                raise EstimationError(
+                    f"the GEE of {what} could not be fitted: "
+                    + "; ".join(str(w.message) for w in caught[-2:])
+                    + ". It needs answers of both values in each group, and persons answering "
+                    "at several waves."
+                )
             names = list(model.exog_names)
             params = pd.Series(np.asarray(result.params, dtype=float), index=names)
             if not np.all(np.isfinite(params)):
@@ -395,13 +403,18 @@ def _finish(model, cov_struct: CovStruct, maxiter: int, what: str) -> GEEFit:
             f"the GEE of {what} could not be fitted ({type(err).__name__}: {err}). It needs "
             "answers of both values in each group, and persons answering at several waves."
         ) from err
-    converged = not any(issubclass(w.category, _SMConvergenceWarning) for w in caught)
+    # statsmodels flags an exhausted iteration limit with IterationLimitWarning (not its
+    # ConvergenceWarning) and records it in ``converged``.
+    converged = bool(getattr(result, "converged", True)) and not any(
+        issubclass(w.category, _SMConvergenceWarning) for w in caught
+    )
     projected = any("required projection" in str(w.message) for w in caught)
     if not converged:
         warnings.warn(
             f"the GEE of {what} did not converge in {maxiter} iterations; its estimates may be "
-            "unreliable. This often signals (quasi-)separation: an answer that is always 0 or "
-            "always 1 in some group x wave cell. Check the prevalence table.",
+            "unreliable. This often signals (quasi-)separation (an answer that is always 0 or "
+            "always 1 in some group x wave cell: check the prevalence table) or a working "
+            "correlation outside its valid range (compare with correlation='independence').",
             ConvergenceWarning,
             stacklevel=4,
         )

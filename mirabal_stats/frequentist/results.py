@@ -190,10 +190,11 @@ class PanelEffects(Results):
         table = self.tables[scale]
         ax = axes_or_new(ax, figsize=(6, 0.35 * len(table) + 1.2))
         y = np.arange(len(table))[::-1]
+        est, lower, upper = (table[c].to_numpy(dtype=float) for c in ("estimate", "lower", "upper"))
         ax.errorbar(
-            table["estimate"],
+            est,
             y,
-            xerr=[table["estimate"] - table["lower"], table["upper"] - table["estimate"]],
+            xerr=[est - lower, upper - est],
             fmt="o",
             color="black",
             ecolor="grey",
@@ -428,10 +429,11 @@ class EventStudyEffects(PanelEffects):
         block = table.loc[label]
         ax = axes_or_new(ax, figsize=(6, 3.5))
         x = np.arange(len(block))
+        est, lower, upper = (block[c].to_numpy(dtype=float) for c in ("estimate", "lower", "upper"))
         ax.errorbar(
             x,
-            block["estimate"],
-            yerr=[block["estimate"] - block["lower"], block["upper"] - block["estimate"]],
+            est,
+            yerr=[est - lower, upper - est],
             fmt="o-",
             color="black",
             ecolor="grey",

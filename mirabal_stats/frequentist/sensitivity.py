@@ -189,13 +189,14 @@ class DeltaSensitivity(Results):
         ax = axes_or_new(ax)
         table = self.table.reset_index()
         for measure, rows in table.groupby("measure", sort=False):
-            line = ax.plot(
-                rows["odds_ratio"], rows["estimate"], marker="o", ms=3, label=str(measure)
+            x, est, lower, upper = (
+                rows[c].to_numpy(dtype=float) for c in ("odds_ratio", "estimate", "lower", "upper")
             )
+            line = ax.plot(x, est, marker="o", ms=3, label=str(measure))
             ax.fill_between(
-                rows["odds_ratio"],
-                rows["lower"],
-                rows["upper"],
+                x,
+                lower,
+                upper,
                 alpha=0.15,
                 color=line[0].get_color(),
             )

@@ -19,6 +19,7 @@ from mirabal_stats.exceptions import (
     MirabalWarning,
     SeparationWarning,
     SpecificationError,
+    WeightingError,
 )
 from mirabal_stats.weighting import Weights
 
@@ -335,5 +336,129 @@ def test_statsmodels_warnings_do_not_reach_the_user():
         {"y": [0, 1, 1, 0, 1, 0] * 10, "x": np.arange(60.0), "id": np.repeat(np.arange(30), 2)}
     )
     result, caught = _quiet(lambda: frequentist.gee(data, formula="y ~ x", person="id"))
-    assert not caught
+    # What remains is ours: statsmodels stops at its iteration limit (IterationLimitWarning,
+    # which the adapter used to miss) and the user is told, with the likely causes.
+    assert [w.category.__name__ for w in caught] == ["ConvergenceWarning"]
+    assert "correlation='independence'" in str(caught[0].message)
     assert "nearest valid one" in result.summary()
+    independent, caught = _quiet(
+        lambda: frequentist.gee(data, formula="y ~ x", person="id", correlation="independence")
+    )
+    assert not caught
+
+
+# ----------------------------------------------------------------- what the adapters say
+def test_did_names_an_unidentified_indicator_and_estimates_the_others():
+    # 'hit': programme persons answer only at baseline; 'shout': ordinary.
+    answers = {
+        k: (g, v if g == "comparison" else [v[0], None, None]) for k, (g, v) in ORDINARY.items()
+    }
+    panel = _panel(_grid(answers) + _grid(ORDINARY, indicator="shout"))
+    with pytest.warns(
+        EstimabilityWarning,
+        match=r"not identified by these data .*'hit' \(no intervention-group answers after the "
+        "baseline wave\\)",
+    ):
+        table = frequentist.did(panel).to_frame()
+    assert np.isnan(table.loc["hit", "estimate"]) and np.isfinite(table.loc["shout", "estimate"])
+    with pytest.warns(
+        EstimabilityWarning,
+        match=r"GEE design does not identify \('hit': no intervention-group answers after",
+    ):
+        frequentist.indicator_gee(panel)
+
+
+def test_panel_ols_adapter_raises_estimation_errors():
+    from linearmodels.panel.utility import AbsorbingEffectError
+
+    from mirabal_stats.frequentist._panelols import fit_panel_ols
+
+    x = pd.DataFrame({"effect": [0.0, 1.0, 0.0, 1.0]})
+    codes = np.array([0, 0, 1, 1])
+    time = np.array([0, 1, 0, 1])
+    with pytest.raises(EstimationError, match=r"answers from 1 person\(s\)"):
+        fit_panel_ols(np.ones(4), x, entity=np.zeros(4), time=time, cluster=np.zeros(4))
+    # The effect equals the time dummy: absorbed; linearmodels' error is the cause.
+    with pytest.raises(EstimationError, match="could not be fitted on these answers") as err:
+        fit_panel_ols(np.array([0.0, 1.0, 1.0, 1.0]), x, entity=codes, time=time, cluster=codes)
+    assert isinstance(err.value.__cause__, AbsorbingEffectError)
+
+
+def test_gee_adapter_errors_and_convergence_warning(monkeypatch):
+    import statsmodels.api as sm
+
+    from mirabal_stats.exceptions import ConvergenceWarning
+    from mirabal_stats.frequentist._statsmodels_gee import fit_gee
+
+    data = _long_data()
+    exog = pd.DataFrame({"const": 1.0, "x": data["x"]})
+    with pytest.raises(EstimationError, match="indicator 'hit' could not be set up") as err:
+        fit_gee(data["y"].to_numpy()[:-1], exog, groups=data["id"], what="indicator 'hit'")
+    assert isinstance(err.value.__cause__, ValueError)
+
+    original = sm.GEE.fit
+
+    def not_converged(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        result.converged = False
+        return result
+
+    monkeypatch.setattr(sm.GEE, "fit", not_converged)
+    with pytest.warns(ConvergenceWarning, match="GEE of indicator 'hit' did not converge"):
+        fit_gee(data["y"], exog, groups=data["id"], what="indicator 'hit'")
+    monkeypatch.setattr(sm.GEE, "fit", lambda self, *a, **k: None)
+    with pytest.raises(EstimationError, match="GEE of indicator 'hit' could not be fitted"):
+        fit_gee(data["y"], exog, groups=data["id"], what="indicator 'hit'")
+
+
+def test_indicator_gee_reports_a_failed_fit_by_name(small_panel, monkeypatch):
+    import importlib
+
+    gee_module = importlib.import_module("mirabal_stats.frequentist.gee")
+    original = gee_module.fit_gee
+
+    def failing(*args, what, **kwargs):
+        if what == "indicator 'slapped'":
+            raise EstimationError("the GEE of indicator 'slapped' could not be fitted (test)")
+        return original(*args, what=what, **kwargs)
+
+    monkeypatch.setattr(gee_module, "fit_gee", failing)
+    with pytest.warns(
+        EstimabilityWarning, match=r"could not be fitted for 1 indicator\(s\): 'slapped'"
+    ):
+        table = frequentist.indicator_gee(small_panel).to_frame()
+    assert np.isnan(table.loc["slapped", "estimate"])
+    assert np.isfinite(table.loc["negotiates", "estimate"])
+
+
+def test_formula_gee_option_errors():
+    data = _long_data()
+    with pytest.raises(SpecificationError, match=r"column 'x' holds 1 infinite value\(s\)"):
+        frequentist.gee(
+            data.assign(x=data["x"].where(data.index != 4, np.inf)), formula="y ~ x", person="id"
+        )
+    with pytest.raises(SpecificationError, match="no row of the data has every model column"):
+        frequentist.gee(data.assign(x=np.nan), formula="y ~ x", person="id")
+    text = data.assign(w="heavy")
+    with pytest.raises(WeightingError, match="weights column 'w' must hold numbers.*'heavy'"):
+        frequentist.gee(text, formula="y ~ x", person="id", weights="w")
+    with pytest.raises(WeightingError, match="have a zero weight in weights column 'w'"):
+        frequentist.gee(data.assign(w=0.0), formula="y ~ x", person="id", weights="w")
+
+
+def test_event_study_pre_trend_test_names_unknown_rows(small_panel):
+    study = frequentist.event_study(small_panel, level="overall", baseline_wave=2)
+    with pytest.raises(SpecificationError, match="'safety' has no pre-programme wave effects"):
+        study.pre_trend_test(name="safety")
+
+
+def test_compare_with_names_a_level_the_bayesian_result_cannot_report(small_panel):
+    class Refuses:
+        def effects(self, *, level, scale, ci_level):
+            raise SpecificationError(f"level must be one of (...), got {level!r}")
+
+    result = frequentist.gee(
+        small_panel.to_long(include_missing=False), formula="response ~ wave", person="person"
+    )
+    with pytest.raises(SpecificationError, match="could not report effects at level='term'"):
+        result.compare_with(Refuses())
