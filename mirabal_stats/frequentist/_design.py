@@ -10,15 +10,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mirabal_stats.data.validation import plain_value
+from mirabal_stats.data.beneficial import beneficial_contrasts, check_level
+from mirabal_stats.data.persons import plain_value
 from mirabal_stats.exceptions import (
     DataWarning,
     EstimabilityWarning,
     FewClustersWarning,
     SpecificationError,
-    WeightingError,
 )
-from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
+from mirabal_stats.weighting.analysis_weights import Weights
 
 __all__ = [
     "MIN_CLUSTERS",
@@ -27,20 +27,25 @@ __all__ = [
     "within_person_varies",
     "check_comparison_waves",
     "resolve_level",
+    "level_groups",
+    "contrast_rows",
+    "named",
 ]
 
 #: Below this many persons cluster-robust standard errors are too small (Cameron & Miller 2015).
 MIN_CLUSTERS = 30
 
-LEVELS = ("indicator", "measure", "overall")
-
 
 def resolve_level(level: str) -> str:
-    if level not in LEVELS:
-        raise SpecificationError(
-            f"level={level!r} is not supported; use one of {', '.join(map(repr, LEVELS))}."
-        )
-    return level
+    """``level`` after checking it is ``"indicator"``, ``"measure"`` or ``"overall"``."""
+    return check_level(level)
+
+
+def named(values: Sequence, k: int = 10) -> str:
+    """Labels for a message: ``'a', 'b' and 3 more``."""
+    values = [plain_value(v) for v in values]
+    text = ", ".join(repr(v) for v in values[:k])
+    return text + (f" and {len(values) - k} more" if len(values) > k else "")
 
 
 def _require_panel(panel: object) -> None:
@@ -61,9 +66,12 @@ def analysis_frame(
 ) -> pd.DataFrame:
     """Observed cells of ``panel`` with the codes the panel estimators need.
 
-    Columns: ``person, wave, indicator, measure, response`` (0/1), ``treated`` (1/0), ``wave_code``
-    (0 = first wave), ``post`` (1 after ``baseline_wave``), ``benefit_sign`` and ``weight``
-    (1 when ``weights`` is None). Sorted by person, indicator and wave.
+    Columns: ``person, wave, indicator, measure, response`` (0/1), ``treated`` (1/0),
+    ``person_code`` (0, 1, ... in order of first appearance: persons may be labelled by numbers
+    and text at once, which cannot be sorted), ``wave_code`` (0 = first wave), ``post`` (1 after
+    ``baseline_wave``), ``benefit_sign`` and ``weight`` (1 when ``weights`` is None; otherwise
+    looked up by label through :class:`~mirabal_stats.weighting.Weights`). Sorted by person,
+    indicator and wave.
     """
     _require_panel(panel)
     waves = tuple(panel.waves)
@@ -73,13 +81,13 @@ def analysis_frame(
         baseline_code = waves.index(baseline_wave)
     else:
         raise SpecificationError(
-            f"baseline_wave={baseline_wave!r} is not a wave of this panel; waves are "
-            f"{list(waves)}. Pass the last pre-programme wave."
+            f"baseline_wave={plain_value(baseline_wave)!r} is not a wave of this panel; waves "
+            f"are {[plain_value(w) for w in waves]}. Pass the last pre-programme wave."
         )
     if baseline_code == len(waves) - 1:
         raise SpecificationError(
-            f"baseline_wave={waves[baseline_code]!r} is the last wave, so there is no "
-            "post-programme wave to estimate an effect from. Pass an earlier wave."
+            f"baseline_wave={plain_value(waves[baseline_code])!r} is the last wave, so there is "
+            "no post-programme wave to estimate an effect from. Pass an earlier wave."
         )
     long = panel.to_long(include_missing=False)
     frame = pd.DataFrame(
@@ -92,18 +100,23 @@ def analysis_frame(
             "treated": (long["group"] == panel.treated).to_numpy(dtype=int),
         }
     )
+    frame["person_code"] = pd.factorize(frame["person"])[0]
     wave_codes = {w: i for i, w in enumerate(waves)}
     frame["wave_code"] = frame["wave"].map(wave_codes).astype(int)
     frame["post"] = (frame["wave_code"] > baseline_code).astype(int)
     frame["benefit_sign"] = frame["indicator"].map(panel.benefit_sign).astype(int)
-    frame["weight"] = _cell_weights(frame, weights)
+    if weights is None:
+        frame["weight"] = 1.0
+    else:
+        frame["weight"] = Weights(weights).at_answers(
+            frame["person"], frame["wave"], where="the panel's observed answers"
+        )
     indicator_rank = {k: i for i, k in enumerate(panel.indicators)}
-    person_rank = {p: i for i, p in enumerate(dict.fromkeys(frame["person"]))}
     order = np.lexsort(
         (
             frame["wave_code"].to_numpy(),
             frame["indicator"].map(indicator_rank).to_numpy(),
-            frame["person"].map(person_rank).to_numpy(),
+            frame["person_code"].to_numpy(),
         )
     )
     frame = frame.iloc[order].reset_index(drop=True)
@@ -112,35 +125,29 @@ def analysis_frame(
     return frame
 
 
-def _cell_weights(frame: pd.DataFrame, weights: object) -> np.ndarray:
-    """Product of the given weights at each observed cell (1 when ``weights`` is None).
+def level_groups(panel: object, level: str) -> list[tuple[object, list]]:
+    """The rows of a table at ``level`` and the indicators each averages."""
+    if level == "indicator":
+        return [(k, [k]) for k in panel.indicators]
+    if level == "measure":
+        measures = panel.indicator_measures
+        return [(m, [k for k in panel.indicators if measures[k] == m]) for m in panel.measures]
+    return [("overall", list(panel.indicators))]
 
-    ``weights`` is a Series indexed by person (e.g. propensity weights), a Series indexed by
-    (person, wave) (e.g. attrition weights), a fitted weighting result (keyed by person through
-    :func:`~mirabal_stats.weighting.person_keys.person_keyed_weights`), or a list/tuple of these
-    to multiply.
+
+def contrast_rows(panel: object, level: str, usable: Sequence) -> pd.DataFrame:
+    """:func:`~mirabal_stats.data.beneficial.beneficial_contrasts` over the estimable indicators.
+
+    Indicators that could not be estimated are left out of measure and overall means (each
+    such indicator is named in a warning); a measure none of whose indicators is estimable has
+    no row.
     """
-    if weights is None:
-        return np.ones(len(frame))
-    parts = list(weights) if isinstance(weights, (list, tuple)) else [weights]
-    total = np.ones(len(frame))
-    persons = frame["person"].unique()
-    for number, part in enumerate(parts):
-        if isinstance(part, pd.DataFrame) and part.shape[1] == 1:
-            part = part.iloc[:, 0]
-        if hasattr(part, "weights") or isinstance(part, pd.Series):
-            part = person_keyed_weights(part, persons)
-        if not isinstance(part, pd.Series):
-            raise WeightingError(
-                f"weights must be a pandas Series indexed by person or by (person, wave), or a "
-                f"list of them; item {number} is a {type(part).__name__}. Convert it, e.g. "
-                "pd.Series(w, index=persons)."
-            )
-        values = weights_at_answers(
-            part, frame["person"], frame["wave"], what=f"weights item {number}"
-        )
-        total = total * values
-    return total
+    usable = list(usable)
+    return beneficial_contrasts(
+        panel.indicator_measures.reindex(usable),
+        panel.benefit_sign.reindex(usable),
+        level=level,
+    )
 
 
 def check_clusters(n_clusters: int, *, what: str, stacklevel: int = 3) -> None:
@@ -158,18 +165,17 @@ def check_clusters(n_clusters: int, *, what: str, stacklevel: int = 3) -> None:
 
 def within_person_varies(frame: pd.DataFrame) -> pd.Series:
     """For each indicator, whether any person's answer changes between waves."""
-    spread = frame.groupby(["indicator", "person"], sort=False)["response"].agg(["min", "max"])
+    spread = frame.groupby(["indicator", "person_code"], sort=False)["response"].agg(["min", "max"])
     varies = (spread["max"] > spread["min"]).groupby(level="indicator", sort=False).any()
     return varies
 
 
 def warn_no_variation(indicators: Sequence, *, stacklevel: int = 3) -> None:
     if len(indicators):
-        shown = ", ".join(repr(k) for k in list(indicators)[:3])
         warnings.warn(
             f"{len(indicators)} indicator(s) have no within-person variation (every person gives "
-            f"the same answer at every wave they answered), e.g. {shown}. Their person-fixed-"
-            "effects DiD effect is not identified; they are reported as NaN and left out of "
+            f"the same answer at every wave they answered): {named(indicators)}. Their person-"
+            "fixed-effects DiD effect is not identified; they are reported as NaN and left out of "
             "measure and overall averages. Check their prevalence with panel.prevalence_table().",
             EstimabilityWarning,
             stacklevel=stacklevel,
@@ -180,7 +186,8 @@ def check_comparison_waves(frame: pd.DataFrame, *, stacklevel: int = 3) -> list:
     """Warn about waves at which no comparison-group person answered; return those waves."""
     waves = frame.attrs.get("waves", tuple(dict.fromkeys(frame["wave"])))
     answered = set(frame.loc[frame["treated"] == 0, "wave"])
-    empty = [plain_value(w) for w in waves if w in set(frame["wave"]) and w not in answered]
+    present = set(frame["wave"])
+    empty = [plain_value(w) for w in waves if w in present and w not in answered]
     if empty:
         warnings.warn(
             f"no comparison-group respondents at wave(s) {empty}: the wave effect there is "

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from linearmodels.panel import PanelOLS
+from linearmodels.panel.utility import AbsorbingEffectError
+
+from mirabal_stats.exceptions import EstimationError
 
 __all__ = ["OLSFit", "fit_panel_ols"]
 
@@ -67,16 +70,62 @@ def fit_panel_ols(
     """
     entity = np.asarray(entity)
     time = np.asarray(time)
+    n_clusters = int(np.unique(np.asarray(cluster)).size)
+    if n_clusters < 2:
+        raise EstimationError(
+            f"the regression has answers from {n_clusters} person(s); person-clustered standard "
+            "errors need at least two persons (in practice 30 or more)."
+        )
+    if x.shape[1] == 0:
+        raise EstimationError("the regression has no effect to estimate (no regressor).")
+    try:
+        result = _fit(y, x, entity, time, cluster, weights, other_effect)
+    except (
+        AbsorbingEffectError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+        np.linalg.LinAlgError,
+    ) as err:
+        # linearmodels' AbsorbingEffectError, its data checks (ValueErrors), numpy and pandas.
+        raise EstimationError(
+            "the fixed-effects regression could not be fitted on these answers "
+            f"({type(err).__name__}: {err}). The effect needs intervention- and comparison-group "
+            "persons who answered before and after the baseline wave, with answers that change "
+            "between waves."
+        ) from err
+    params = pd.Series(np.asarray(result.params), index=list(x.columns))
+    cov = pd.DataFrame(np.asarray(result.cov), index=params.index, columns=params.index)
+    if not np.all(np.isfinite(params)):
+        raise EstimationError(
+            "the fixed-effects regression gave non-finite estimates: the effect is not "
+            "identified by these answers (too few persons answering before and after)."
+        )
+    return OLSFit(params=params, cov=cov, n_obs=int(result.nobs), n_clusters=n_clusters)
+
+
+#: Above this many absorbed dummies the iterative demeaning is used instead of explicit dummies.
+_MAX_DUMMIES = 400
+
+
+def _n_dummies(entity, time, other_effect) -> int:
+    second = time if other_effect is None else other_effect
+    return int(np.unique(entity).size + np.unique(second).size)
+
+
+def _fit(y, x, entity, time, cluster, weights, other_effect):
     # PanelOLS needs a unique (entity, time) index; in a stacked design the same entity can
     # only appear once per wave, which holds for person x indicator entities.
     index = pd.MultiIndex.from_arrays([entity, time], names=["entity", "time"])
     dependent = pd.Series(np.asarray(y, dtype=float), index=index, name="y")
     exog = pd.DataFrame(x.to_numpy(dtype=float), index=index, columns=list(x.columns))
-    kwargs = {}
+    options = {}
     if weights is not None:
-        kwargs["weights"] = pd.Series(np.asarray(weights, dtype=float), index=index)
+        options["weights"] = pd.Series(np.asarray(weights, dtype=float), index=index)
     if other_effect is not None:
-        kwargs["other_effects"] = pd.DataFrame({"other": np.asarray(other_effect)}, index=index)
+        options["other_effects"] = pd.DataFrame({"other": np.asarray(other_effect)}, index=index)
     model = PanelOLS(
         dependent,
         exog,
@@ -85,14 +134,17 @@ def fit_panel_ols(
         # Singleton entities carry no within information but are kept so that the observation
         # counts match an explicit least-squares fit with dummies.
         singletons=True,
-        **kwargs,
+        **options,
     )
     clusters = pd.DataFrame({"person": np.asarray(cluster)}, index=index)
     with warnings.catch_warnings():
-        # linearmodels warns about absorbed variables through its own class; absorbed effects
-        # are checked (with our messages) before the fit.
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        result = model.fit(
+        # Identification (absorbed effects) is checked with our messages before the fit; the
+        # library's own warnings (absorbed variables, singletons, numerical noise) add nothing.
+        warnings.simplefilter("ignore")
+        return model.fit(
+            # Small designs: explicit dummies (one least-squares solve) are exact and faster
+            # than linearmodels' iterative demeaning; large ones need the demeaning.
+            use_lsdv=_n_dummies(entity, time, other_effect) <= _MAX_DUMMIES,
             cov_type="clustered",
             clusters=clusters,
             debiased=True,
@@ -100,11 +152,3 @@ def fit_panel_ols(
             auto_df=False,
             count_effects=False,
         )
-    params = pd.Series(np.asarray(result.params), index=list(x.columns))
-    cov = pd.DataFrame(np.asarray(result.cov), index=params.index, columns=params.index)
-    return OLSFit(
-        params=params,
-        cov=cov,
-        n_obs=int(result.nobs),
-        n_clusters=int(np.unique(np.asarray(cluster)).size),
-    )

@@ -1,12 +1,14 @@
 """The one result format of the frequentist panel estimators (GEE, fixed-effects DiD, event study).
 
 Every table has the stable columns ``estimate, std_error, lower, upper, ci_level, p_value,
-n_persons, n_obs`` whatever the estimator and interval level; a result can hold the same effects
-on several scales (``"pp"`` percentage points, ``"log_odds"``, ``"odds_ratio"``, ``"coef"``).
+n_persons, n_obs`` whatever the estimator and interval level (the first five are the library's
+:data:`~mirabal_stats._results.TABLE_COLUMNS`); a result can hold the same effects on several
+scales (``"pp"`` percentage points, ``"log_odds"``, ``"odds_ratio"``, ``"coef"``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -16,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mirabal_stats._results import Provenance
-from mirabal_stats.exceptions import SpecificationError
+from mirabal_stats._results import Provenance, Results, Summary, axes_or_new
+from mirabal_stats.exceptions import EstimabilityWarning, SpecificationError
 
 __all__ = ["PanelEffects", "EventStudyEffects", "COLUMNS"]
 
@@ -47,7 +49,7 @@ _METHOD_TEXT = {
 
 
 @dataclass(frozen=True, eq=False)
-class PanelEffects:
+class PanelEffects(Results):
     """Estimates of a frequentist panel estimator in the library's tidy format.
 
     Attributes
@@ -90,6 +92,15 @@ class PanelEffects:
         """Scales on which the effects are available."""
         return tuple(self.tables)
 
+    @property
+    def ci_level(self) -> float:
+        """Level of every interval of this result (``ci_level`` of the fit)."""
+        level = self.settings.get("ci_level")
+        if level is None:
+            table = self.tables[self.scale]
+            level = float(table["ci_level"].iloc[0]) if len(table) else np.nan
+        return float(level)
+
     def _scale(self, scale: str | None) -> str:
         scale = self.scale if scale is None else scale
         if scale not in self.tables:
@@ -114,14 +125,19 @@ class PanelEffects:
         return self.covariances[scale].copy()
 
     # ------------------------------------------------------------------ text
-    def summary(self, *, scale: str | None = None) -> str:
-        """A plain-language paragraph and the estimate table."""
+    def summary(self, *, scale: str | None = None) -> Summary:
+        """A plain-language paragraph per estimate and the estimate table.
+
+        Rows whose effect could not be estimated are listed as such (the reason is in the
+        notes and in the warning given at fit time).
+        """
         scale = self._scale(scale)
         table = self.tables[scale]
-        level = float(table["ci_level"].iloc[0]) if len(table) else np.nan
+        level = self.ci_level
+        percent = f"{100 * level:.0f}%"
         head = (
             f"{_METHOD_TEXT.get(self.method, self.method)}; level: {self.level}; scale: "
-            f"{_SCALE_TEXT.get(scale, scale)}; {100 * level:.0f}% intervals; "
+            f"{_SCALE_TEXT.get(scale, scale)}; {percent} intervals; "
             f"standard errors {self.settings.get('std_error_type', 'cluster-robust by person')}."
         )
         lines = [head]
@@ -131,43 +147,54 @@ class PanelEffects:
                 "positive value is beneficial."
             )
         shown = table.dropna(subset=["estimate"])
+        if "period" in shown.columns:
+            shown = shown[shown["period"] != "baseline"]
         for name, row in shown.head(12).iterrows():
-            sign = "beneficial" if _beneficial(row, self.level) else "not beneficial"
-            lines.append(
-                f"- {name}: {row['estimate']:.3g} ({100 * level:.0f}% CI {row['lower']:.3g} to "
-                f"{row['upper']:.3g}, p = {row['p_value']:.2g}; {sign} direction; "
-                f"{int(row['n_persons'])} persons, {int(row['n_obs'])} answers)."
-                if "benefit_sign" in row or self.level in ("measure", "overall")
-                else f"- {name}: {row['estimate']:.3g} ({100 * level:.0f}% CI {row['lower']:.3g} "
-                f"to {row['upper']:.3g}, p = {row['p_value']:.2g}; {int(row['n_persons'])} "
-                f"persons, {int(row['n_obs'])} observations)."
+            interval = (
+                f"{percent} CI {row['lower']:.3g} to {row['upper']:.3g}, p = {row['p_value']:.2g}"
+                if np.isfinite(row["std_error"])
+                else "no standard error"
             )
+            counts = f"{_count(row.get('n_persons'))} persons, {_count(row.get('n_obs'))} answers"
+            label = _label(name)
+            if "benefit_sign" in row.index or self.level in ("measure", "overall"):
+                sign = "beneficial" if _beneficial(row, self.level, scale) else "not beneficial"
+                lines.append(
+                    f"- {label}: {row['estimate']:.3g} ({interval}; {sign} direction; {counts})."
+                )
+            else:
+                lines.append(f"- {label}: {row['estimate']:.3g} ({interval}; {counts}).")
         if len(shown) > 12:
             lines.append(f"... and {len(shown) - 12} more rows (see to_frame()).")
+        missing = table.index[table["estimate"].isna()]
+        if len(missing):
+            lines.append(
+                f"Not estimable ({len(missing)} row(s)): "
+                + ", ".join(_label(v) for v in list(missing)[:10])
+                + (" ..." if len(missing) > 10 else "")
+                + "."
+            )
         lines.extend(self.notes)
-        text = "\n".join(lines)
-        return text + "\n\n" + table.to_string(float_format=lambda v: f"{v:.4g}")
+        return Summary.build("\n".join(lines), tables={f"estimates ({scale})": table})
 
     def __repr__(self) -> str:
         return (
-            f"PanelEffects(method={self.method!r}, level={self.level!r}, scale={self.scale!r}, "
-            f"rows={len(self.tables[self.scale])})"
+            f"{type(self).__name__}(method={self.method!r}, level={self.level!r}, "
+            f"scale={self.scale!r}, rows={len(self.tables[self.scale])})"
         )
 
     # ------------------------------------------------------------------ plots
     def plot_effects(self, *, scale: str | None = None, ax=None):
         """Forest plot of the estimates with their intervals; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
-
         scale = self._scale(scale)
         table = self.tables[scale]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.35 * len(table) + 1.2))
+        ax = axes_or_new(ax, figsize=(6, 0.35 * len(table) + 1.2))
         y = np.arange(len(table))[::-1]
+        est, lower, upper = (table[c].to_numpy(dtype=float) for c in ("estimate", "lower", "upper"))
         ax.errorbar(
-            table["estimate"],
+            est,
             y,
-            xerr=[table["estimate"] - table["lower"], table["upper"] - table["estimate"]],
+            xerr=[est - lower, upper - est],
             fmt="o",
             color="black",
             ecolor="grey",
@@ -175,7 +202,7 @@ class PanelEffects:
         )
         ax.axvline(1.0 if scale == "odds_ratio" else 0.0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y)
-        ax.set_yticklabels([str(v) for v in table.index])
+        ax.set_yticklabels([_label(v) for v in table.index])
         ax.set_xlabel(f"{self.method} effect ({_SCALE_TEXT.get(scale, scale)})")
         return ax
 
@@ -186,14 +213,19 @@ class PanelEffects:
         *,
         scale: str | None = None,
     ) -> pd.DataFrame:
-        """Line up these estimates with a Bayesian result, row by row.
+        """Line up these estimates with a Bayesian result, row by row, at one interval level.
+
+        The Bayesian intervals are computed at this result's ``ci_level`` (a 95% confidence
+        interval is never shown beside a 90% credible interval): a fitted Bayesian result is
+        asked for ``effects(level=..., scale=..., ci_level=self.ci_level)``; an effects frame
+        must carry a ``ci_level`` column equal to it.
 
         Parameters
         ----------
-        bayes_result : object with ``effects(level=..., scale=...)``, or DataFrame
+        bayes_result : object with ``effects(level=, scale=, ci_level=)``, or DataFrame
             A fitted Bayesian indicator model (``mirabal_stats.bayes``), whose ``effects`` frame
-            has columns ``estimate, std_error, lower, upper, prob_beneficial`` indexed by
-            indicator or measure name; or such a frame directly.
+            has columns ``estimate, std_error, lower, upper, ci_level, prob_beneficial`` indexed
+            by indicator or measure name; or such a frame directly.
         scale : str, optional
             Scale of both sides (default :attr:`scale`); passed to ``bayes_result.effects``.
 
@@ -203,32 +235,60 @@ class PanelEffects:
             One row per indicator/measure present in either result: ``bayes_estimate,
             bayes_lower, bayes_upper, prob_beneficial`` beside ``freq_estimate, freq_std_error,
             freq_lower, freq_upper, p_value``, then ``difference`` (Bayesian minus frequentist),
-            ``intervals_overlap`` and ``same_sign``; ``method``, ``level`` and ``scale`` columns
-            say what was compared.
+            ``intervals_overlap``, ``same_sign`` and ``ci_level`` (of both intervals);
+            ``method``, ``level`` and ``scale`` columns say what was compared.
+
+        Raises
+        ------
+        SpecificationError
+            The Bayesian intervals cannot be put at this result's level (an effects frame
+            without ``ci_level`` or at another level; a result whose ``effects`` has no
+            ``ci_level=``), or the Bayesian result cannot report this level or scale.
         """
         scale = self._scale(scale)
+        level = self.ci_level
         if isinstance(bayes_result, pd.DataFrame):
             bayes = bayes_result
         elif hasattr(bayes_result, "effects"):
-            level = "overall" if self.level == "overall" else self.level
             try:
-                bayes = bayes_result.effects(level=level, scale=scale)
-            except (TypeError, ValueError) as error:
+                bayes = bayes_result.effects(level=self.level, scale=scale, ci_level=level)
+            except TypeError as error:
                 raise SpecificationError(
-                    f"the Bayesian result could not report effects at level={level!r}, "
-                    f"scale={scale!r} ({error}). Compare on a scale both support, e.g. "
-                    "compare_with(bayes, scale='pp')."
+                    f"cannot align interval levels: the Bayesian result's effects() does not "
+                    f"take ci_level=, so its intervals cannot be put at this result's "
+                    f"{100 * level:g}% level ({error}). Pass its effects frame computed at "
+                    f"ci_level={level:g}."
+                ) from error
+            except ValueError as error:
+                raise SpecificationError(
+                    f"the Bayesian result could not report effects at level={self.level!r}, "
+                    f"scale={scale!r}, ci_level={level:g} ({error}). Compare on a scale both "
+                    "support, e.g. compare_with(bayes, scale='pp')."
                 ) from error
         else:
             raise SpecificationError(
-                f"compare_with needs a Bayesian result with an effects(level=, scale=) method or "
-                f"its effects DataFrame; got {type(bayes_result).__name__}."
+                f"compare_with needs a Bayesian result with an effects(level=, scale=, ci_level=) "
+                f"method or its effects DataFrame; got {type(bayes_result).__name__}."
             )
-        missing = [c for c in ("estimate", "lower", "upper") if c not in bayes.columns]
+        if not isinstance(bayes, pd.DataFrame):
+            raise SpecificationError(
+                f"the Bayesian effects must be a DataFrame, got {type(bayes).__name__}."
+            )
+        missing = [c for c in ("estimate", "lower", "upper", "ci_level") if c not in bayes.columns]
         if missing:
             raise SpecificationError(
                 f"the Bayesian effects frame lacks column(s) {missing}; expected estimate, "
-                "std_error, lower, upper, prob_beneficial indexed by indicator or measure."
+                "std_error, lower, upper, ci_level, prob_beneficial indexed by indicator or "
+                "measure (the ci_level column says the level of its intervals)."
+            )
+        levels = pd.to_numeric(bayes["ci_level"], errors="coerce").to_numpy(dtype=float)
+        if len(levels) and not np.allclose(levels, level):
+            shown = sorted({f"{100 * v:g}%" for v in levels if np.isfinite(v)}) or ["unknown"]
+            raise SpecificationError(
+                f"cannot align interval levels: the Bayesian intervals are at {', '.join(shown)} "
+                f"but these {self.method} intervals at {100 * level:g}%. Recompute them at the "
+                f"same level, e.g. bayes.effects(level={self.level!r}, scale={scale!r}, "
+                f"ci_level={level:g}), or pass the fitted Bayesian result itself."
             )
         freq = self.tables[scale]
         left = pd.DataFrame(
@@ -257,6 +317,7 @@ class PanelEffects:
             table["freq_lower"] <= table["bayes_upper"]
         )
         table["same_sign"] = np.sign(table["bayes_estimate"]) == np.sign(table["freq_estimate"])
+        table["ci_level"] = level
         table["method"] = self.method
         table["level"] = self.level
         table["scale"] = scale
@@ -268,10 +329,28 @@ def _key(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _beneficial(row: pd.Series, level: str) -> bool:
+def _beneficial(row: pd.Series, level: str, scale: str) -> bool:
     sign = row.get("benefit_sign", 1) if level == "indicator" else 1
-    centre = 1.0 if row.get("_scale") == "odds_ratio" else 0.0
+    sign = 1 if pd.isna(sign) else sign
+    centre = 1.0 if scale == "odds_ratio" else 0.0
     return bool((row["estimate"] - centre) * sign > 0)
+
+
+def _count(value: Any) -> str:
+    """A count for text: ``12``, or ``?`` when unknown (NaN)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "?"
+    return f"{number:.0f}" if np.isfinite(number) else "?"
+
+
+def _label(value: Any) -> str:
+    """A row label for text: ``safety`` or ``safety, wave 3``."""
+    if isinstance(value, tuple):
+        name, wave = value
+        return f"{_key(name)}, wave {_key(wave)}"
+    return str(_key(value))
 
 
 @dataclass(frozen=True, eq=False)
@@ -301,22 +380,40 @@ class EventStudyEffects(PanelEffects):
             )
         names = list(dict.fromkeys(pre.index.get_level_values(0)))
         if name is not None:
+            if name not in names:
+                raise SpecificationError(
+                    f"{name!r} has no pre-programme wave effects in this event study; choose "
+                    f"from {[_key(n) for n in names]}."
+                )
             names = [name]
         rows = []
         for label in names:
             block = pre.loc[[label]]
             keys = list(block.index)
             est = block["estimate"].to_numpy()
-            keep = np.isfinite(est)
+            sub = cov.loc[keys, keys].to_numpy()
+            keep = np.isfinite(est) & np.isfinite(np.diag(sub))
             est = est[keep]
             keys = [k for k, ok in zip(keys, keep) if ok]
-            sub = cov.loc[keys, keys].to_numpy()
-            statistic = float(est @ np.linalg.solve(sub, est)) if len(est) else np.nan
+            sub = sub[np.ix_(keep, keep)]
+            statistic = np.nan
+            if len(est) and np.linalg.matrix_rank(sub) == len(est):
+                statistic = float(est @ np.linalg.solve(sub, est))
+            elif len(est):
+                warnings.warn(
+                    f"the pre-trend test of {_key(label)!r} is not available: the covariance of "
+                    "its pre-programme wave effects is singular (too few persons); reported as "
+                    "NaN.",
+                    EstimabilityWarning,
+                    stacklevel=2,
+                )
             rows.append(
                 {
                     "statistic": statistic,
                     "df": len(est),
-                    "p_value": float(stats.chi2.sf(statistic, len(est))) if len(est) else np.nan,
+                    "p_value": float(stats.chi2.sf(statistic, len(est)))
+                    if np.isfinite(statistic)
+                    else np.nan,
                     "pre_waves": [k[1] for k in keys],
                 }
             )
@@ -324,21 +421,19 @@ class EventStudyEffects(PanelEffects):
 
     def plot_event_study(self, *, name: Any = None, ax=None):
         """Wave effects with intervals (baseline wave at zero); returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
-
         table = self.tables["pp"]
         names = list(dict.fromkeys(table.index.get_level_values(0)))
         label = names[0] if name is None else name
         if label not in names:
             raise SpecificationError(f"{label!r} is not in this event study; choose from {names}.")
         block = table.loc[label]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+        ax = axes_or_new(ax, figsize=(6, 3.5))
         x = np.arange(len(block))
+        est, lower, upper = (block[c].to_numpy(dtype=float) for c in ("estimate", "lower", "upper"))
         ax.errorbar(
             x,
-            block["estimate"],
-            yerr=[block["estimate"] - block["lower"], block["upper"] - block["estimate"]],
+            est,
+            yerr=[est - lower, upper - est],
             fmt="o-",
             color="black",
             ecolor="grey",

@@ -31,6 +31,7 @@ import pandas as pd
 
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import EstimabilityWarning, EstimationError, MirabalError
+from mirabal_stats.frequentist.sensitivity import delta_sensitivity
 from mirabal_stats.reporting.config import EvaluationConfig, config_error, load_config
 from mirabal_stats.reporting.digests import (
     BayesDigest,
@@ -56,7 +57,6 @@ from mirabal_stats.reporting.sections.diagnostics import diagnostics_section
 from mirabal_stats.reporting.sections.effects import effects_section
 from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
 from mirabal_stats.reporting.sections.survival import survival_section
-from mirabal_stats.reporting.sensitivity import mnar_sensitivity
 from mirabal_stats.reporting.steps import StepLog, quiet_libraries
 
 __all__ = ["check_options", "evaluate", "pillar_api", "planned_steps"]
@@ -75,7 +75,6 @@ _RESERVED = {
     },
     "frequentist": {
         "panel": "[data] survey",
-        "indicator_panel": "[data] survey",
         "level": "the report (every level is shown)",
         "weights": "[weighting]",
         "baseline_wave": "[design] baseline_wave",
@@ -846,7 +845,7 @@ def _sensitivity(config: EvaluationConfig, inputs: EvaluationInputs, bayes: Baye
     ratios = [float(r) for r in config.get("sensitivity", "mnar_odds_ratios")]
     if not any(abs(r - 1.0) < 1e-12 for r in ratios):
         ratios = sorted([*ratios, 1.0])  # the missing-at-random reference is always shown
-    table = mnar_sensitivity(
+    sensitivity = delta_sensitivity(
         inputs.panel,
         baseline_wave=inputs.baseline_wave,
         odds_ratios=ratios,
@@ -869,7 +868,7 @@ def _sensitivity(config: EvaluationConfig, inputs: EvaluationInputs, bayes: Baye
                 EstimabilityWarning,
                 stacklevel=2,
             )
-    return table, bayes_table
+    return sensitivity, bayes_table
 
 
 def _require(module: str, name: str, what: str):

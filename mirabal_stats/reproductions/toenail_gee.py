@@ -44,7 +44,11 @@ def respiratory_analysis_frame() -> pd.DataFrame:
 def run(*, quick: bool = False) -> Reproduction:
     """Fit both GEEs and compare with the reference values (``quick`` changes nothing: no MCMC)."""
     fit = frequentist.gee(
-        load_toenail(), "y ~ trt * time", person="patient", wave="visit", correlation="exchangeable"
+        load_toenail(),
+        formula="y ~ trt * time",
+        person="patient",
+        wave="visit",
+        correlation="exchangeable",
     ).to_frame()
     checks = []
     for term, (estimate, std_error) in _GEEPACK.items():
@@ -70,7 +74,7 @@ def run(*, quick: bool = False) -> Reproduction:
     resp = (
         frequentist.gee(
             data,
-            "good ~ centre2 + active + male + baseline_good + age",
+            formula="good ~ centre2 + active + male + baseline_good + age",
             person="subject",
             wave="month",
         )

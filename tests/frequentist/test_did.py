@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _contract import assert_results_contract
 
 from mirabal_stats import frequentist
 from mirabal_stats.exceptions import (
@@ -14,6 +15,7 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeightingError,
 )
+from mirabal_stats.weighting import Weights
 
 
 def _explicit_did(long: pd.DataFrame, weights: np.ndarray | None):
@@ -53,7 +55,7 @@ def test_did_equals_explicit_dummy_regression(small_panel, weighted):
         index=pd.MultiIndex.from_arrays([long["person"], long["wave"]]),
     )
     wave_w = wave_w[~wave_w.index.duplicated()]
-    weights = [person_w, wave_w] if weighted else None
+    weights = Weights(person_w) * wave_w if weighted else None
     cell_w = None
     if weighted:
         cell_w = (
@@ -88,6 +90,7 @@ def test_single_indicator_se_equals_explicit(small_panel):
 
 def test_to_frame_columns_and_compare_with(small_panel):
     result = frequentist.did(small_panel, level="measure")
+    assert_results_contract(result)
     frame = result.to_frame()
     assert list(frame.columns) == [
         "estimate",
@@ -105,6 +108,7 @@ def test_to_frame_columns_and_compare_with(small_panel):
             "std_error": [1.0, 1.0],
             "lower": [-1.0, -4.0],
             "upper": [3.0, 0.0],
+            "ci_level": [0.95, 0.95],
             "prob_beneficial": [0.8, 0.1],
         },
         index=["safety", "communication"],
@@ -112,17 +116,47 @@ def test_to_frame_columns_and_compare_with(small_panel):
     table = result.compare_with(bayes)
     assert list(table.index) == list(frame.index)
     assert table.loc["safety", "difference"] == pytest.approx(1.0 - frame.loc["safety", "estimate"])
+    assert (table["ci_level"] == 0.95).all()
+
+    asked = []
 
     class FakeBayes:
-        def effects(self, *, level, scale):
-            assert (level, scale) == ("measure", "pp")
-            return bayes
+        def effects(self, *, level, scale, ci_level=0.9):
+            asked.append((level, scale, ci_level))
+            return bayes.assign(ci_level=ci_level)
 
     pd.testing.assert_frame_equal(result.compare_with(FakeBayes()), table)
-    with pytest.raises(SpecificationError, match="effects\\(level=, scale=\\)"):
+    # The Bayesian intervals are recomputed at the frequentist level, never shown at 90%.
+    assert asked == [("measure", "pp", 0.95)]
+    with pytest.raises(SpecificationError, match="effects\\(level=, scale=, ci_level=\\)"):
         result.compare_with(object())
-    assert "percentage points" in result.summary()
-    assert result.plot_effects() is not None
+
+
+def test_compare_with_refuses_mixed_interval_levels(small_panel):
+    result = frequentist.did(small_panel, level="measure", ci_level=0.9)
+    bayes = pd.DataFrame(
+        {"estimate": [1.0], "lower": [0.0], "upper": [2.0], "ci_level": [0.95]},
+        index=["safety"],
+    )
+    with pytest.raises(SpecificationError, match=r"Bayesian intervals are at 95% but these did"):
+        result.compare_with(bayes)
+    with pytest.raises(SpecificationError, match="lacks column\\(s\\) \\['ci_level'\\]"):
+        result.compare_with(bayes.drop(columns="ci_level"))
+
+    class OldBayes:
+        def effects(self, *, level, scale):
+            return bayes
+
+    with pytest.raises(SpecificationError, match="cannot align interval levels.*ci_level="):
+        result.compare_with(OldBayes())
+
+    class IgnoresLevel:
+        def effects(self, *, level, scale, ci_level):
+            return bayes  # still at 95%
+
+    with pytest.raises(SpecificationError, match="cannot align interval levels"):
+        result.compare_with(IgnoresLevel())
+    assert "90% intervals" in result.summary()
 
 
 def test_few_clusters_warns(panel_factory):
@@ -173,21 +207,23 @@ def test_wave_without_comparison_respondents_warns(panel_factory):
 
 
 def test_bad_inputs_raise(small_panel):
-    with pytest.raises(SpecificationError, match="level='wave' is not supported"):
+    with pytest.raises(SpecificationError, match="level='wave' is not available"):
         frequentist.did(small_panel, level="wave")
     with pytest.raises(SpecificationError, match="baseline_wave=9 is not a wave"):
         frequentist.did(small_panel, baseline_wave=9)
     with pytest.raises(SpecificationError, match="expected an IndicatorPanel"):
         frequentist.did(pd.DataFrame({"a": [1]}))
     with pytest.raises(
-        WeightingError,
-        match=r"indexed by person\) have no value for \d+ observed answers, e.g. person",
+        WeightingError, match=r"answer\(s\) of the panel's observed answers have no weight"
     ):
         frequentist.did(small_panel, weights=pd.Series([1.0], index=[0]))
     bad = pd.Series(1.0, index=small_panel.persons)
     bad.iloc[0] = 0.0
-    with pytest.raises(WeightingError, match="zero or negative"):
+    with pytest.raises(WeightingError, match="have a zero weight"):
         frequentist.did(small_panel, weights=bad)
+    # Lists no longer mean products: users write w1 * w2.
+    with pytest.raises(WeightingError, match=r"To multiply weights, write w1 \* w2"):
+        frequentist.did(small_panel, weights=[bad, bad])
 
 
 def test_event_study_and_pre_trend(small_panel):
@@ -200,7 +236,7 @@ def test_event_study_and_pre_trend(small_panel):
     # One pre wave: the Wald statistic is the squared z of its coefficient.
     z = frame.loc[("overall", 1), "estimate"] / frame.loc[("overall", 1), "std_error"]
     assert test.loc["overall", "statistic"] == pytest.approx(z**2)
-    assert study.plot_event_study() is not None
+    assert_results_contract(study)
     first = frequentist.event_study(small_panel, level="overall")
     with pytest.raises(SpecificationError, match="no pre-trend test"):
         first.pre_trend_test()

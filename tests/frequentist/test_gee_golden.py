@@ -39,7 +39,11 @@ def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlatio
     ref = _reference(correlation)
     fit = (
         frequentist.gee(
-            toenail, "y ~ trt * time", person="patient", wave="visit", correlation=correlation
+            toenail,
+            formula="y ~ trt * time",
+            person="patient",
+            wave="visit",
+            correlation=correlation,
         )
         .to_frame()
         .loc[ref.index]
@@ -52,7 +56,7 @@ def test_toenail_matches_geepack_to_three_significant_digits(toenail, correlatio
 
 
 def test_toenail_exchangeable_alpha_matches_geepack(toenail):
-    fit = frequentist.gee(toenail, "y ~ trt * time", person="patient", wave="visit")
+    fit = frequentist.gee(toenail, formula="y ~ trt * time", person="patient", wave="visit")
     assert fit.settings["dependence"] == pytest.approx(
         _reference("exchangeable")["alpha"].iloc[0], rel=1e-6
     )
@@ -62,7 +66,7 @@ def test_toenail_ar1_close_to_geepack(toenail):
     ref = _reference("ar1")
     fit = (
         frequentist.gee(
-            toenail, "y ~ trt * time", person="patient", wave="visit", correlation="ar1"
+            toenail, formula="y ~ trt * time", person="patient", wave="visit", correlation="ar1"
         )
         .to_frame()
         .loc[ref.index]
@@ -75,7 +79,10 @@ def test_respiratory_gee_reproduces_published_interval():
     """Everitt & Hothorn, HSAUR 3rd ed., ch. 13: exchangeable GEE, robust 95% CI 0.612 to 1.987."""
     data = respiratory_analysis_frame()
     fit = frequentist.gee(
-        data, "good ~ centre2 + active + male + baseline_good + age", person="subject", wave="month"
+        data,
+        formula="good ~ centre2 + active + male + baseline_good + age",
+        person="subject",
+        wave="month",
     ).to_frame()
     assert round(fit.loc["active", "lower"], 3) == 0.612
     assert round(fit.loc["active", "upper"], 3) == 1.987

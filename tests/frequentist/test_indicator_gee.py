@@ -17,7 +17,9 @@ def test_indicator_gee_matches_formula_gee(small_panel):
     one["treated"] = (one["group"] == "programme").astype(int)
     one["effect"] = one["treated"] * (one["wave"] > 1)
     direct = (
-        frequentist.gee(one, "response ~ treated + C(wave) + effect", person="person", wave="wave")
+        frequentist.gee(
+            one, formula="response ~ treated + C(wave) + effect", person="person", wave="wave"
+        )
         .to_frame()
         .loc["effect"]
     )
@@ -54,7 +56,7 @@ def test_pp_effect_delta_method_against_numerical_gradient(small_panel):
     one["treated"] = (one["group"] == "programme").astype(int)
     one["effect"] = one["treated"] * (one["wave"] > 1)
     fit = frequentist.gee(
-        one, "response ~ treated + C(wave) + effect", person="person", wave="wave"
+        one, formula="response ~ treated + C(wave) + effect", person="person", wave="wave"
     )
     beta = fit.to_frame()["estimate"]
     target = one[(one["treated"] == 1) & (one["wave"] > 1)]
@@ -96,10 +98,10 @@ def test_formula_gee_errors_and_dropped_rows():
     )
     df.loc[3, "x"] = np.nan
     with pytest.warns(RowsExcludedWarning, match="1 of 60 rows have a missing value in \\['x'\\]"):
-        frequentist.gee(df, "y ~ x", person="id")
+        frequentist.gee(df, formula="y ~ x", person="id")
     with pytest.raises(SpecificationError, match="correlation='toeplitz'"):
-        frequentist.gee(df, "y ~ x", person="id", correlation="toeplitz")
+        frequentist.gee(df, formula="y ~ x", person="id", correlation="toeplitz")
     with pytest.raises(SpecificationError, match="uses column\\(s\\) \\['z'\\]"):
-        frequentist.gee(df, "y ~ z", person="id")
-    with pytest.raises(SpecificationError, match="column\\(s\\) \\['pid'\\] not in the data"):
-        frequentist.gee(df, "y ~ x", person="pid")
+        frequentist.gee(df, formula="y ~ z", person="id")
+    with pytest.raises(SpecificationError, match="person column 'pid' is not in the data"):
+        frequentist.gee(df, formula="y ~ x", person="pid")

@@ -7,7 +7,6 @@ import pandas as pd
 
 from mirabal_stats.reporting.document import Note, Paragraph, Section, Table, figure_from_matplotlib
 from mirabal_stats.reporting.plots import sensitivity_plot
-from mirabal_stats.reporting.sensitivity import tipping_points
 
 __all__ = ["sensitivity_section"]
 
@@ -54,11 +53,12 @@ def _bayes_blocks(bayes_table: pd.DataFrame) -> list:
     return blocks
 
 
-def sensitivity_section(table: pd.DataFrame, bayes_table: pd.DataFrame | None = None) -> Section:
-    """Section from :func:`~mirabal_stats.reporting.sensitivity.mnar_sensitivity`'s table and,
-    when the Bayesian model was fitted, its ``delta_adjustment(level="measure")`` table."""
-    level = float(table["ci_level"].iloc[0])
-    tips = tipping_points(table)
+def sensitivity_section(result, bayes_table: pd.DataFrame | None = None) -> Section:
+    """Section from :func:`~mirabal_stats.frequentist.delta_sensitivity`'s result and, when the
+    Bayesian model was fitted, its ``delta_adjustment(level="measure")`` table."""
+    table = result.to_frame().reset_index()
+    level = result.ci_level
+    tips = result.tipping_points()
     blocks: list = [
         Paragraph(
             "How would the conclusions change if the women lost to follow-up were doing worse "

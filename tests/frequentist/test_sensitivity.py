@@ -1,15 +1,23 @@
-"""MNAR delta adjustment on observed shares, checked against hand computations."""
+"""MNAR delta adjustment on observed shares, checked against hand computations (moved from the
+reporting layer: the report only renders the result)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from _contract import assert_results_contract
 from scipy.special import expit, logit
 
+from mirabal_stats._results import make_provenance
 from mirabal_stats.data import IndicatorPanel
 from mirabal_stats.exceptions import SpecificationError
-from mirabal_stats.reporting.sensitivity import mnar_sensitivity, tipping_points
+from mirabal_stats.frequentist import DeltaSensitivity, delta_sensitivity
+
+
+def mnar_sensitivity(panel, **options):
+    """The long table of the result, as the report renders it."""
+    return delta_sensitivity(panel, **options).to_frame().reset_index()
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +52,11 @@ def tiny_panel():
 
 
 def test_hand_computed_example(tiny_panel):
-    table = mnar_sensitivity(
-        tiny_panel, baseline_wave=1, odds_ratios=[1.0, 2.0], n_boot=50, random_seed=1
+    result = delta_sensitivity(
+        tiny_panel, baseline_wave=1, odds_ratios=[1.0, 2.0], n_bootstrap=50, random_seed=1
     )
+    assert_results_contract(result)
+    table = result.to_frame().reset_index()
 
     # Treated 'hit': baseline 4/4 yes; wave 2: 0/2 observed -> q_obs = 0, so any odds ratio keeps
     # the missing at 0 (logit(0) = -inf): q_adj = 0. 'shout': baseline 3/4; wave 2: 1/2 observed.
@@ -68,7 +78,9 @@ def test_missing_at_random_equals_complete_case_did():
     from mirabal_stats.datasets import load_mirabal_example
 
     panel = load_mirabal_example()
-    table = mnar_sensitivity(panel, baseline_wave=1, odds_ratios=[1.0], n_boot=20, random_seed=3)
+    table = mnar_sensitivity(
+        panel, baseline_wave=1, odds_ratios=[1.0], n_bootstrap=20, random_seed=3
+    )
     # Independent computation from the panel's prevalence table: with odds ratio 1 the adjusted
     # share equals the observed one, so the effect is the complete-case DiD of the shares.
     prev = panel.prevalence_table()
@@ -92,7 +104,7 @@ def test_effects_fall_as_dropouts_are_assumed_worse():
         load_mirabal_example(),
         baseline_wave=1,
         odds_ratios=[0.5, 1.0, 2.0, 4.0],
-        n_boot=20,
+        n_bootstrap=20,
         random_seed=3,
     )
     for _, block in table.groupby("measure"):
@@ -103,8 +115,8 @@ def test_effects_fall_as_dropouts_are_assumed_worse():
 
 
 def test_bootstrap_is_seeded(tiny_panel):
-    a = mnar_sensitivity(tiny_panel, baseline_wave=1, n_boot=30, random_seed=5)
-    b = mnar_sensitivity(tiny_panel, baseline_wave=1, n_boot=30, random_seed=5)
+    a = mnar_sensitivity(tiny_panel, baseline_wave=1, n_bootstrap=30, random_seed=5)
+    b = mnar_sensitivity(tiny_panel, baseline_wave=1, n_bootstrap=30, random_seed=5)
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -118,9 +130,18 @@ def test_tipping_points():
             "upper": [8, 6, 3, 9, 8, 6],
         }
     )
-    tips = tipping_points(table).set_index("measure")["tipping_odds_ratio"]
+    result = DeltaSensitivity(
+        table=table.assign(std_error=np.nan, ci_level=0.95).set_index(["measure", "odds_ratio"]),
+        provenance=make_provenance(),
+    )
+    tips = result.tipping_points().set_index("measure")["tipping_odds_ratio"]
     assert tips["a"] == 3.0
     assert np.isnan(tips["b"])
+    without_mar = DeltaSensitivity(
+        table=result.to_frame().drop(index=1.0, level="odds_ratio"), provenance=make_provenance()
+    )
+    with pytest.raises(SpecificationError, match="need odds ratio 1"):
+        without_mar.tipping_points()
 
 
 @pytest.mark.parametrize(
@@ -129,10 +150,13 @@ def test_tipping_points():
         ({"odds_ratios": [1.0, -1.0]}, r"odds_ratios must be positive finite"),
         ({"baseline_wave": 9}, r"baseline_wave 9 is not a wave"),
         ({"baseline_wave": 2}, r"is the last wave"),
-        ({"n_boot": 5}, r"n_boot must be at least 20"),
+        ({"n_bootstrap": 5}, r"n_bootstrap must be at least 20"),
+        ({"n_bootstrap": 25.5}, r"n_bootstrap must be a whole number"),
+        ({"odds_ratios": [1.0, float("nan")]}, r"odds_ratios must be positive finite"),
+        ({"odds_ratios": ["two"]}, r"odds_ratios must be positive finite"),
     ],
 )
 def test_invalid_arguments(tiny_panel, kwargs, match):
     options = {"baseline_wave": 1, "random_seed": 1, **kwargs}
     with pytest.raises(SpecificationError, match=match):
-        mnar_sensitivity(tiny_panel, **options)
+        delta_sensitivity(tiny_panel, **options)
