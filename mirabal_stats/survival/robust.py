@@ -11,11 +11,14 @@ the Efron sub-steps of R's ``coxscore2.c``, and the variance is ``D'D`` with
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from mirabal_stats.exceptions import SurvivalDataError
 
 __all__ = ["efron_score_residuals", "robust_variance"]
 
 
-def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
+def efron_score_residuals(duration, event, X, beta, *, weights=None) -> np.ndarray:
     """Per-row score residuals ``U_i`` of a Cox model fitted with Efron ties (unweighted rows).
 
     Parameters
@@ -107,7 +110,9 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     return resid
 
 
-def robust_variance(score_residuals, information_inverse, weights=None, cluster=None) -> np.ndarray:
+def robust_variance(
+    score_residuals, information_inverse, *, weights=None, cluster=None
+) -> np.ndarray:
     """Sandwich variance ``D'D`` with ``D = w * U V`` (summed within clusters).
 
     References
@@ -122,6 +127,12 @@ def robust_variance(score_residuals, information_inverse, weights=None, cluster=
         U = U * np.asarray(weights, dtype=float)[:, None]
     D = U @ np.asarray(information_inverse, dtype=float)
     if cluster is not None:
-        codes = np.asarray(cluster)
+        labels = pd.Series(np.asarray(cluster, dtype=object))
+        if len(labels) != len(D) or labels.isna().any():
+            raise SurvivalDataError(
+                f"cluster must hold one label per row ({len(D)}) and none missing; got "
+                f"{len(labels)} labels, {int(labels.isna().sum())} missing."
+            )
+        codes = pd.factorize(labels)[0]
         D = np.vstack([np.bincount(codes, weights=D[:, k]) for k in range(D.shape[1])]).T
     return D.T @ D
