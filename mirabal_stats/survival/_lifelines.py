@@ -36,7 +36,7 @@ from lifelines.statistics import proportional_hazard_test
 
 from mirabal_stats.exceptions import ConvergenceWarning, EstimationError
 
-__all__ = ["fit_cox", "fit_aft", "ph_test", "aft_params", "AFT_FITTERS"]
+__all__ = ["fit_cox", "fit_aft", "ph_test", "aft_params", "concordance", "AFT_FITTERS"]
 
 AFT_FITTERS = {"weibull": WeibullAFTFitter, "loglogistic": LogLogisticAFTFitter}
 
@@ -125,8 +125,26 @@ def _run(fitter, method: str, *, name: str, **kwargs):
             f"the {name} returned non-finite coefficients: the likelihood has no finite maximum "
             "on these data (e.g. a covariate or group that perfectly predicts the event)."
         )
+    variances = np.diag(fitter.variance_matrix_.to_numpy(dtype=float))
+    singular = any("Hessian was not invertible" in str(w.message) for w in caught)
+    if singular or not (np.isfinite(variances) & (variances >= 0)).all():
+        raise EstimationError(
+            f"the {name} has a singular information matrix at its optimum, so its standard "
+            "errors are undefined: too few persons or events for the number of terms, or "
+            "collinear covariates."
+        )
     _reissue(caught, name)
     return fitter
+
+
+def concordance(fitter) -> float:
+    """Harrell's concordance of a fitted Cox model; NaN when no pair of persons is comparable
+    (lifelines raises ZeroDivisionError then)."""
+    try:
+        with np.errstate(all="ignore"):
+            return float(fitter.concordance_index_)
+    except ZeroDivisionError:
+        return float("nan")
 
 
 def fit_cox(frame: pd.DataFrame, *, duration: str, event: str, weights: str | None):

@@ -155,12 +155,45 @@ def _censoring_kind(duration, event, lower, upper) -> str:
     return "right"
 
 
+def _covariate_names(covariates) -> list | None:
+    """``covariates`` as a list of column names (None or empty: no covariates)."""
+    if covariates is None:
+        return None
+    if isinstance(covariates, str):
+        return [covariates]
+    if isinstance(covariates, (list, tuple, pd.Index, np.ndarray)):
+        return list(covariates) or None
+    raise SpecificationError(
+        f"covariates must be a column name or a list of column names, got {covariates!r}."
+    )
+
+
+def _refuse_unhashable_cells(data: pd.DataFrame, columns: list) -> None:
+    """A cell holding a list or dict (one cell, several values) cannot be a duration, a group
+    or a covariate; say where it is rather than failing inside pandas."""
+    for column in columns:
+        try:
+            if column not in data.columns:
+                continue
+        except TypeError:  # an unhashable column name: require_columns explains it
+            continue
+        values = data[column]
+        if values.dtype != object:
+            continue
+        bad = values.map(lambda v: isinstance(v, (list, dict, set, tuple, np.ndarray)))
+        if bad.any():
+            row = values.index[bad.to_numpy()][0]
+            raise SurvivalDataError(
+                f"column {column!r} holds a {type(values[row]).__name__} in row "
+                f"{plain_value(row)!r} ({values[row]!r}) where one value is expected; "
+                f"{int(bad.sum())} row(s) do. Each cell must hold one value: flatten or clean "
+                "that column."
+            )
+
+
 def _covariates(frame: pd.DataFrame, covariates, reserved: dict) -> pd.DataFrame:
     if covariates is None:
         return pd.DataFrame(index=frame.index)
-    if isinstance(covariates, str):
-        covariates = [covariates]
-    covariates = list(covariates)
     repeated = sorted({str(c) for c in covariates if covariates.count(c) > 1})
     if repeated:
         raise SpecificationError(
@@ -323,6 +356,11 @@ def validate_survival_input(
     fitted weighting result or a Series keyed by person label; arrays are refused.
     """
     kind = _censoring_kind(duration, event, lower, upper)
+    if not isinstance(group, str) and not np.isscalar(group):
+        raise SpecificationError(
+            f"group must name the column holding the two groups, got {group!r}."
+        )
+    covariates = _covariate_names(covariates)
     roles = {
         "duration": duration,
         "event": event,
@@ -330,9 +368,10 @@ def validate_survival_input(
         "upper": upper,
         "cluster": cluster,
     }
-    if isinstance(covariates, str):
-        covariates = [covariates]
     cov_roles = {f"covariates[{i}]": c for i, c in enumerate(covariates or [])}
+    if isinstance(data, pd.DataFrame):
+        named = [group, person, *roles.values(), *(covariates or [])]
+        _refuse_unhashable_cells(data, [c for c in named if c is not None])
     # Duplicate person labels are harmless without weights (nothing is looked up by label), and
     # a cluster column means a person may have several rows.
     table = person_table(

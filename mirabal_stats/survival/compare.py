@@ -141,7 +141,7 @@ def compare_groups(
     ...                      covariates=["age", "race", "wexp", "mar", "paro", "prio"], ph_alpha=None)
     >>> round(float(res.cox.to_frame().loc["fin", "estimate"]), 3)
     -0.379
-    >>> res.to_frame()[["estimate", "model", "scale"]].round(3)
+    >>> res.to_frame()[["estimate", "model", "scale"]].round(3)  # doctest: +NORMALIZE_WHITESPACE
                                 estimate        model             scale
     effect
     cox_log_hazard_ratio          -0.379          cox  log hazard ratio
@@ -182,9 +182,13 @@ def compare_groups(
             "time to event to compare. Check the event coding (1 = event), or report that no "
             "events occurred during follow-up."
         )
+    used = [group, person, duration, event, lower, upper, cluster, *_names(covariates)]
+    if isinstance(weights, str):
+        used.append(weights)
     provenance = make_provenance(
         random_seed=random_seed,
-        data=data,
+        # The fingerprint covers the columns analysed (other columns may hold anything).
+        data=data[list(dict.fromkeys(c for c in used if c is not None and c in data.columns))],
         settings=dict(
             group=group,
             treated=inp.group_levels[1],
@@ -253,6 +257,12 @@ def compare_groups(
         time_label=label,
         _bootstrap={"data": boot, "n_bootstrap": n_bootstrap, "random_seed": random_seed},
     )
+
+
+def _names(covariates) -> list:
+    if covariates is None:
+        return []
+    return [covariates] if isinstance(covariates, str) else list(covariates)
 
 
 def _check_parametric(parametric) -> tuple:
@@ -375,7 +385,7 @@ def _fit_cox(inp, frame, wcol, robust, ph_alpha, level, provenance, reason) -> C
         naive_std_errors=pd.Series(np.sqrt(np.diag(naive_cov)), index=terms),
         covariance=covariance,
         log_likelihood=float(fitter.log_likelihood_),
-        concordance=float(fitter.concordance_index_),
+        concordance=_lifelines.concordance(fitter),
         ph_test=ph,
         **common,
     )
@@ -401,6 +411,12 @@ def _fit_aft(inp, frame, wcol, dist, level, provenance, reason) -> AFTResult:
             EstimabilityWarning,
             stacklevel=3,
         )
+    if not reason and inp.kind == "right" and len(np.unique(inp.duration[inp.event == 1])) < 2:
+        reason = (
+            f"the {dist} model needs at least two distinct event times to estimate its shape, "
+            f"but every event is at time {inp.duration[inp.event == 1][0]:g}"
+        )
+        warnings.warn(f"{reason}. Its rows are NaN.", EstimabilityWarning, stacklevel=3)
     if reason:
         return AFTResult.not_estimable(terms, reason=reason, **common)
     if inp.kind == "right":

@@ -327,7 +327,7 @@ def kaplan_meier(duration, event, *, weights=None, cluster=None) -> KaplanMeierC
 def check_tau(tau, *, last_time: float, where: str = "") -> float:
     """``tau`` as a float after checking it is a finite positive time within follow-up."""
     try:
-        value = float(tau)
+        value = float(tau) if np.ndim(tau) == 0 else np.nan
     except (TypeError, ValueError):
         value = np.nan
     if isinstance(tau, bool) or not np.isfinite(value) or value <= 0:
@@ -363,7 +363,7 @@ def restricted_mean(curve: KaplanMeierCurve, *, tau: float) -> tuple[float, floa
     >>> rossi = load_rossi()
     >>> km = kaplan_meier(rossi.week[rossi.fin == 1], rossi.arrest[rossi.fin == 1])
     >>> [round(v, 3) for v in restricted_mean(km, tau=52)]
-    [46.339, 0.704]
+    [46.875, 0.793]
     """
     tau = check_tau(tau, last_time=curve.last_time)
     keep = curve.time <= tau

@@ -54,8 +54,10 @@ def _level(ci_level, default: float) -> float:
 def _ratio_table(table: pd.DataFrame) -> pd.DataFrame:
     """Exponentiate estimate and interval (``std_error`` stays on the log scale)."""
     out = table.copy()
-    for col in ("estimate", "lower", "upper"):
-        out[col] = np.exp(out[col])
+    # A diverged estimate (lifelines warned) may overflow to inf: shown as such, not warned twice.
+    with np.errstate(over="ignore"):
+        for col in ("estimate", "lower", "upper"):
+            out[col] = np.exp(out[col])
     return out
 
 
@@ -109,7 +111,12 @@ class CoxResult(Results):
 
     @property
     def estimable(self) -> bool:
+        """False when the model could not be estimated (``note`` says why)."""
         return not self.note
+
+    def __repr__(self) -> str:
+        state = f"not estimated: {self.note}" if self.note else f"{self.variance} SEs"
+        return f"CoxResult({len(self.params)} terms, n = {self.n}, {self.n_events} events; {state})"
 
     def to_frame(self, *, ci_level: float | None = None) -> pd.DataFrame:
         """One row per term: ``estimate`` (log hazard ratio), ``std_error``, ``lower``, ``upper``,
@@ -184,7 +191,12 @@ class AFTResult(Results):
 
     @property
     def estimable(self) -> bool:
+        """False when the model could not be estimated (``note`` says why)."""
         return not self.note
+
+    def __repr__(self) -> str:
+        state = f"not estimated: {self.note}" if self.note else f"log-lik {self.log_likelihood:.2f}"
+        return f"AFTResult({self.distribution}, {self.censoring}-censored; {state})"
 
     def to_frame(self, *, ci_level: float | None = None) -> pd.DataFrame:
         """One row per term on the log-time scale (``log(scale)`` last)."""
@@ -234,7 +246,9 @@ class AFTResult(Results):
             grad = np.array([-inv_scale, b * inv_scale])
             cov = self.covariance.loc[[term, "log(scale)"], [term, "log(scale)"]].to_numpy()
             estimates.append(-b * inv_scale)
-            ses.append(float(np.sqrt(grad @ cov @ grad)))
+            variance = float(grad @ cov @ grad)
+            # The adapter refuses singular fits, so the variance is >= 0 up to rounding.
+            ses.append(np.sqrt(variance) if variance >= 0 else np.nan)
         table = normal_table(estimates, ses, index=terms, ci_level=level)
         table.index.name = "term"
         return table
@@ -322,6 +336,11 @@ class SurvivalComparison(Results):
     last_follow_up: dict
     time_label: str = "time"
     _bootstrap: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{g!r}: {r.events}/{r.n} events" for g, r in self.counts.iterrows())
+        models = ", ".join(self.models) or "no models"
+        return f"SurvivalComparison({self.kind}-censored, group={self.group!r}; {counts}; {models})"
 
     @property
     def reference(self):
@@ -498,7 +517,7 @@ class SurvivalComparison(Results):
         >>> res = compare_groups(load_rossi(), duration="week", event="arrest", group="fin",
         ...                      parametric=(), ph_alpha=None)
         >>> round(float(res.rmst_difference(tau=52)["estimate"].iloc[0]), 3)
-        1.982
+        2.042
         """
         level = _level(ci_level, self.ci_level)
         shortest = min(self.last_follow_up, key=self.last_follow_up.get)

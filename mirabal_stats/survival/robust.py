@@ -42,11 +42,24 @@ def efron_score_residuals(duration, event, X, beta, *, weights=None) -> np.ndarr
     Efron, B. (1977). The efficiency of Cox's likelihood function for censored data. JASA
     72:557-565. doi:10.1080/01621459.1977.10480613
     """
-    t = np.asarray(duration, dtype=float)
-    d = np.asarray(event, dtype=int)
-    X = np.asarray(X, dtype=float).reshape(len(t), -1)
-    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
-    eta = X @ np.asarray(beta, dtype=float)
+    from mirabal_stats.survival.km import check_curve_input
+
+    t, dead, w, _ = check_curve_input(duration, event, weights, None)
+    d = dead.astype(int)
+    try:
+        X = np.asarray(X, dtype=float).reshape(len(t), -1)
+        beta = np.asarray(beta, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise SurvivalDataError(
+            f"X must be numbers with one row per duration ({len(t)}) and beta one coefficient "
+            f"per column of X ({err})."
+        ) from None
+    if len(beta) != X.shape[1] or not (np.isfinite(X).all() and np.isfinite(beta).all()):
+        raise SurvivalDataError(
+            f"X ({X.shape[0]} x {X.shape[1]}) and beta ({len(beta)}) must be finite, with one "
+            "coefficient per column of X."
+        )
+    eta = X @ beta
     r = np.exp(eta - eta.max())  # scale cancels in xbar and in r_i * hazard
 
     death_times, death_idx = np.unique(t[d == 1], return_inverse=True)
@@ -122,10 +135,26 @@ def robust_variance(
     Binder, D.A. (1992). Fitting Cox's proportional hazards models from survey data. Biometrika
     79:139-147. doi:10.1093/biomet/79.1.139
     """
-    U = np.asarray(score_residuals, dtype=float)
-    if weights is not None:
-        U = U * np.asarray(weights, dtype=float)[:, None]
-    D = U @ np.asarray(information_inverse, dtype=float)
+    try:
+        U = np.asarray(score_residuals, dtype=float)
+        V = np.asarray(information_inverse, dtype=float)
+        w = None if weights is None else np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise SurvivalDataError(
+            f"score_residuals, information_inverse and weights must be numbers ({err})."
+        ) from None
+    if (
+        U.ndim != 2
+        or V.shape != (U.shape[1], U.shape[1])
+        or (w is not None and w.shape != (len(U),))
+    ):
+        raise SurvivalDataError(
+            "score_residuals must be n x p, information_inverse p x p and weights of length n; "
+            f"got {U.shape}, {V.shape} and {None if w is None else w.shape}."
+        )
+    if w is not None:
+        U = U * w[:, None]
+    D = U @ V
     if cluster is not None:
         labels = pd.Series(np.asarray(cluster, dtype=object))
         if len(labels) != len(D) or labels.isna().any():

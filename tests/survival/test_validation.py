@@ -326,3 +326,10 @@ def test_weighted_km_se_invariant_to_weight_scale(small):
     a = fit(small, duration="t", event="e", weights=w).survival_at([5.0])
     b = fit(small, duration="t", event="e", weights=10 * w).survival_at([5.0])
     np.testing.assert_allclose(a["std_error"], b["std_error"], rtol=1e-12)
+
+
+def test_one_distinct_event_time_skips_the_parametric_fit(small):
+    small["t"] = 2.0
+    with pytest.warns(EstimabilityWarning, match=r"at least two distinct event times"):
+        res = fit(small, duration="t", event="e", parametric=("weibull",))
+    assert np.isnan(res.weibull.params["arm"]) and "distinct event times" in res.weibull.note
