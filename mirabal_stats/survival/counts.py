@@ -126,11 +126,13 @@ def effects_from_counts(
         sample_or = (cells[0, 0] * cells[1, 1]) / (cells[0, 1] * cells[1, 0])
         se_log_or = np.sqrt((1 / cells).sum())
     if (cells == 0).any():
-        empty = "no events" if x1 == 0 or x0 == 0 else "events for everyone"
+        undefined = "the odds ratio" if x1 and x0 else "the risk ratio and the odds ratio"
+        empty = "no events" if x1 == 0 or x0 == 0 else "an event for everyone"
         warnings.warn(
-            f"an arm has {empty} (treated {x1}/{n1}, control {x0}/{n0}): the risk ratio or odds "
-            "ratio is 0, infinite or undefined (its estimate and standard error are NaN or inf); "
-            "the risks, their difference and the exact odds-ratio interval remain valid.",
+            f"an arm has {empty} (treated {x1}/{n1}, control {x0}/{n0}), so {undefined} is 0, "
+            "infinite or undefined on the log scale: its standard error (and Katz / Woolf "
+            "interval) is NaN or infinite. The risks, their difference and the exact odds-ratio "
+            "interval remain valid.",
             EstimabilityWarning,
             stacklevel=2,
         )

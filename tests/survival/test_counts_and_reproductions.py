@@ -103,7 +103,7 @@ def test_counts_bad_input(args, match):
 def test_counts_bad_method():
     with pytest.raises(SpecificationError, match=r"ratio_method must be one of"):
         effects_from_counts(5, 40, 10, 40, ratio_method="nope")
-    with pytest.raises(SpecificationError, match=r"need 0 < lower < upper"):
+    with pytest.raises(SpecificationError, match=r"0 < lower < upper"):
         se_from_interval(1.2, 0.8)
 
 
