@@ -6,6 +6,8 @@ reproduced in one call and a published interval can be turned back into a standa
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -13,7 +15,7 @@ from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from mirabal_stats._results import check_ci_level
-from mirabal_stats.exceptions import SpecificationError
+from mirabal_stats.exceptions import EstimabilityWarning, SpecificationError
 
 __all__ = ["effects_from_counts", "se_from_interval"]
 
@@ -27,12 +29,32 @@ _ODDS_METHODS = {"woolf": "logit", "exact": "exact", "score": "score"}
 
 
 def _check_counts(events: int, n: int, arm: str) -> None:
-    if not (float(events).is_integer() and float(n).is_integer()):
-        raise SpecificationError(f"{arm}: events ({events}) and n ({n}) must be whole numbers.")
+    try:
+        whole = float(events).is_integer() and float(n).is_integer()
+    except (TypeError, ValueError):
+        whole = False
+    if isinstance(events, bool) or isinstance(n, bool) or not whole:
+        raise SpecificationError(f"{arm}: events ({events!r}) and n ({n!r}) must be whole numbers.")
     if n <= 0 or events < 0 or events > n:
         raise SpecificationError(
             f"{arm}: need 0 <= events <= n and n > 0, got events={events}, n={n}."
         )
+
+
+def _exact_or_interval(cells: np.ndarray, level: float) -> tuple[float, float]:
+    ci = scipy_odds_ratio(cells, kind="conditional").confidence_interval(confidence_level=level)
+    return ci.low, ci.high
+
+
+def _interval(compute, /, *args, **kwargs) -> tuple[float, float]:
+    """An interval from statsmodels / scipy; (NaN, NaN) where the method is undefined on these
+    counts (e.g. Katz's log interval with 0 events in an arm: the caller has warned)."""
+    try:
+        with np.errstate(all="ignore"):
+            lo, hi = compute(*args, **kwargs)
+    except (ZeroDivisionError, ValueError, FloatingPointError):
+        return np.nan, np.nan
+    return float(lo), float(hi)
 
 
 def effects_from_counts(
@@ -99,18 +121,47 @@ def effects_from_counts(
     alpha = 1 - level
     x1, n1, x0, n0 = int(events_treated), int(n_treated), int(events_control), int(n_control)
     p1, p0 = x1 / n1, x0 / n0
+    cells = np.array([[x1, n1 - x1], [x0, n0 - x0]], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sample_or = (cells[0, 0] * cells[1, 1]) / (cells[0, 1] * cells[1, 0])
+        se_log_or = np.sqrt((1 / cells).sum())
+    if (cells == 0).any():
+        undefined = "the odds ratio" if x1 and x0 else "the risk ratio and the odds ratio"
+        empty = "no events" if x1 == 0 or x0 == 0 else "an event for everyone"
+        warnings.warn(
+            f"an arm has {empty} (treated {x1}/{n1}, control {x0}/{n0}), so {undefined} is 0, "
+            "infinite or undefined on the log scale: its standard error (and Katz / Woolf "
+            "interval) is NaN or infinite. The risks, their difference and the exact odds-ratio "
+            "interval remain valid.",
+            EstimabilityWarning,
+            stacklevel=2,
+        )
     rows = {}
     for label, x, n, p in (("risk_treated", x1, n1, p1), ("risk_control", x0, n0, p0)):
         lo, hi = proportion_confint(x, n, alpha=alpha, method=proportion_method)
         rows[label] = (p, np.sqrt(p * (1 - p) / n), lo, hi, proportion_method)
     with np.errstate(divide="ignore"):
         se_log_rr = np.sqrt(1 / x1 - 1 / n1 + 1 / x0 - 1 / n0) if x1 and x0 else np.nan
-    lo, hi = confint_proportions_2indep(
-        x1, n1, x0, n0, method=_RATIO_METHODS[ratio_method], compare="ratio", alpha=alpha
+    lo, hi = _interval(
+        confint_proportions_2indep,
+        x1,
+        n1,
+        x0,
+        n0,
+        method=_RATIO_METHODS[ratio_method],
+        compare="ratio",
+        alpha=alpha,
     )
     rows["risk_ratio"] = (p1 / p0 if p0 else np.nan, se_log_rr, lo, hi, ratio_method)
-    lo, hi = confint_proportions_2indep(
-        x1, n1, x0, n0, method=_DIFF_METHODS[difference_method], compare="diff", alpha=alpha
+    lo, hi = _interval(
+        confint_proportions_2indep,
+        x1,
+        n1,
+        x0,
+        n0,
+        method=_DIFF_METHODS[difference_method],
+        compare="diff",
+        alpha=alpha,
     )
     rows["risk_difference"] = (
         p1 - p0,
@@ -119,16 +170,19 @@ def effects_from_counts(
         hi,
         difference_method,
     )
-    cells = np.array([[x1, n1 - x1], [x0, n0 - x0]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sample_or = (x1 * (n0 - x0)) / ((n1 - x1) * x0)
-        se_log_or = np.sqrt((1 / cells).sum())
     if odds_method == "exact":
-        ci = scipy_odds_ratio(cells, kind="conditional").confidence_interval(confidence_level=level)
-        rows["odds_ratio"] = (sample_or, np.nan, ci.low, ci.high, "exact")
+        lo, hi = _interval(_exact_or_interval, cells.astype(int), level)
+        rows["odds_ratio"] = (sample_or, np.nan, lo, hi, "exact")
     else:
-        lo, hi = confint_proportions_2indep(
-            x1, n1, x0, n0, method=_ODDS_METHODS[odds_method], compare="odds-ratio", alpha=alpha
+        lo, hi = _interval(
+            confint_proportions_2indep,
+            x1,
+            n1,
+            x0,
+            n0,
+            method=_ODDS_METHODS[odds_method],
+            compare="odds-ratio",
+            alpha=alpha,
         )
         rows["odds_ratio"] = (sample_or, se_log_or, lo, hi, odds_method)
     table = pd.DataFrame.from_dict(
@@ -165,9 +219,14 @@ def se_from_interval(
     0.245
     """
     level = check_ci_level(ci_level)
-    if not lower < upper or (log and lower <= 0):
+    try:
+        lower, upper = float(lower), float(upper)
+    except (TypeError, ValueError):
+        lower = upper = np.nan
+    if not (np.isfinite(lower) and np.isfinite(upper)) or not lower < upper or (log and lower <= 0):
         raise SpecificationError(
-            f"need 0 < lower < upper for a ratio interval (lower < upper otherwise); got {lower}, {upper}."
+            "need finite bounds with 0 < lower < upper for a ratio interval (lower < upper "
+            f"otherwise); got {lower}, {upper}."
         )
     z = stats.norm.ppf(0.5 + level / 2)
     lo, hi = (np.log(lower), np.log(upper)) if log else (lower, upper)

@@ -11,11 +11,14 @@ the Efron sub-steps of R's ``coxscore2.c``, and the variance is ``D'D`` with
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from mirabal_stats.exceptions import SurvivalDataError
 
 __all__ = ["efron_score_residuals", "robust_variance"]
 
 
-def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
+def efron_score_residuals(duration, event, X, beta, *, weights=None) -> np.ndarray:
     """Per-row score residuals ``U_i`` of a Cox model fitted with Efron ties (unweighted rows).
 
     Parameters
@@ -39,11 +42,24 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     Efron, B. (1977). The efficiency of Cox's likelihood function for censored data. JASA
     72:557-565. doi:10.1080/01621459.1977.10480613
     """
-    t = np.asarray(duration, dtype=float)
-    d = np.asarray(event, dtype=int)
-    X = np.asarray(X, dtype=float).reshape(len(t), -1)
-    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
-    eta = X @ np.asarray(beta, dtype=float)
+    from mirabal_stats.survival.km import check_curve_input
+
+    t, dead, w, _ = check_curve_input(duration, event, weights, None)
+    d = dead.astype(int)
+    try:
+        X = np.asarray(X, dtype=float).reshape(len(t), -1)
+        beta = np.asarray(beta, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise SurvivalDataError(
+            f"X must be numbers with one row per duration ({len(t)}) and beta one coefficient "
+            f"per column of X ({err})."
+        ) from None
+    if len(beta) != X.shape[1] or not (np.isfinite(X).all() and np.isfinite(beta).all()):
+        raise SurvivalDataError(
+            f"X ({X.shape[0]} x {X.shape[1]}) and beta ({len(beta)}) must be finite, with one "
+            "coefficient per column of X."
+        )
+    eta = X @ beta
     r = np.exp(eta - eta.max())  # scale cancels in xbar and in r_i * hazard
 
     death_times, death_idx = np.unique(t[d == 1], return_inverse=True)
@@ -107,7 +123,9 @@ def efron_score_residuals(duration, event, X, beta, weights=None) -> np.ndarray:
     return resid
 
 
-def robust_variance(score_residuals, information_inverse, weights=None, cluster=None) -> np.ndarray:
+def robust_variance(
+    score_residuals, information_inverse, *, weights=None, cluster=None
+) -> np.ndarray:
     """Sandwich variance ``D'D`` with ``D = w * U V`` (summed within clusters).
 
     References
@@ -117,11 +135,33 @@ def robust_variance(score_residuals, information_inverse, weights=None, cluster=
     Binder, D.A. (1992). Fitting Cox's proportional hazards models from survey data. Biometrika
     79:139-147. doi:10.1093/biomet/79.1.139
     """
-    U = np.asarray(score_residuals, dtype=float)
-    if weights is not None:
-        U = U * np.asarray(weights, dtype=float)[:, None]
-    D = U @ np.asarray(information_inverse, dtype=float)
+    try:
+        U = np.asarray(score_residuals, dtype=float)
+        V = np.asarray(information_inverse, dtype=float)
+        w = None if weights is None else np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise SurvivalDataError(
+            f"score_residuals, information_inverse and weights must be numbers ({err})."
+        ) from None
+    if (
+        U.ndim != 2
+        or V.shape != (U.shape[1], U.shape[1])
+        or (w is not None and w.shape != (len(U),))
+    ):
+        raise SurvivalDataError(
+            "score_residuals must be n x p, information_inverse p x p and weights of length n; "
+            f"got {U.shape}, {V.shape} and {None if w is None else w.shape}."
+        )
+    if w is not None:
+        U = U * w[:, None]
+    D = U @ V
     if cluster is not None:
-        codes = np.asarray(cluster)
+        labels = pd.Series(np.asarray(cluster, dtype=object))
+        if len(labels) != len(D) or labels.isna().any():
+            raise SurvivalDataError(
+                f"cluster must hold one label per row ({len(D)}) and none missing; got "
+                f"{len(labels)} labels, {int(labels.isna().sum())} missing."
+            )
+        codes = pd.factorize(labels)[0]
         D = np.vstack([np.bincount(codes, weights=D[:, k]) for k in range(D.shape[1])]).T
     return D.T @ D

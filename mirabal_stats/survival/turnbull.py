@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mirabal_stats.exceptions import ConvergenceWarning
+from mirabal_stats.exceptions import ConvergenceWarning, SurvivalDataError
 
 __all__ = ["TurnbullCurve", "turnbull"]
 
@@ -68,8 +68,30 @@ def _innermost_intervals(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarr
     return values[starts], values[starts + 1]
 
 
+def _check_bounds(lower, upper, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    try:
+        lo = np.asarray(lower, dtype=float)
+        hi = np.asarray(upper, dtype=float)
+        w = np.ones_like(lo) if weights is None else np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise SurvivalDataError(f"lower, upper and weights must be numbers ({err}).") from None
+    if lo.ndim != 1 or lo.shape != hi.shape or lo.shape != w.shape or len(lo) == 0:
+        raise SurvivalDataError(
+            "lower, upper (and weights) must be non-empty one-dimensional arrays of one length, "
+            f"got shapes {lo.shape}, {hi.shape}, {w.shape}."
+        )
+    if not np.isfinite(lo).all() or (lo < 0).any() or np.isnan(hi).any() or (hi < lo).any():
+        raise SurvivalDataError(
+            "interval bounds must satisfy 0 <= lower <= upper with lower finite and upper a "
+            "number (inf: no event seen); some rows do not."
+        )
+    if not (np.isfinite(w) & (w > 0)).all():
+        raise SurvivalDataError("weights must be finite and > 0.")
+    return lo, hi, w
+
+
 def turnbull(
-    lower, upper, weights=None, *, tol: float = 1e-10, max_iter: int = 20_000
+    lower, upper, *, weights=None, tol: float = 1e-10, max_iter: int = 20_000
 ) -> TurnbullCurve:
     """Turnbull NPMLE of the survival function from interval-censored data.
 
@@ -99,9 +121,7 @@ def turnbull(
     >>> np.round(curve.survival_at([3, 6]), 3).tolist()
     [0.667, 0.0]
     """
-    lo = np.asarray(lower, dtype=float)
-    hi = np.asarray(upper, dtype=float)
-    w = np.ones_like(lo) if weights is None else np.asarray(weights, dtype=float)
+    lo, hi, w = _check_bounds(lower, upper, weights)
     left, right = _innermost_intervals(lo, hi)
     point = left == right
     exact = (lo == hi)[:, None]

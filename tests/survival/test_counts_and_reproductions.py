@@ -68,7 +68,7 @@ def test_katz_and_newcombe_match_hand_formulas():
 
 def test_counts_match_cumulative_incidence_on_rossi(rossi_fit):
     """Without censoring before week 52, 1 - KM(52) is the crude proportion: the two routes agree."""
-    ci = rossi_fit.cumulative_incidence([52]).xs(52.0, level="horizon")
+    ci = rossi_fit.cumulative_incidence([52]).xs(52.0, level="time")
     t = effects_from_counts(48, 216, 66, 216)
     assert ci.loc["risk_ratio", "estimate"] == pytest.approx(t.loc["risk_ratio", "estimate"])
     assert ci.loc["risk_difference", "estimate"] == pytest.approx(
@@ -103,7 +103,7 @@ def test_counts_bad_input(args, match):
 def test_counts_bad_method():
     with pytest.raises(SpecificationError, match=r"ratio_method must be one of"):
         effects_from_counts(5, 40, 10, 40, ratio_method="nope")
-    with pytest.raises(SpecificationError, match=r"need 0 < lower < upper"):
+    with pytest.raises(SpecificationError, match=r"0 < lower < upper"):
         se_from_interval(1.2, 0.8)
 
 

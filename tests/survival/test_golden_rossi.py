@@ -207,7 +207,7 @@ def test_turnbull_matches_survfit_on_wave_data(rossi, r_values, key, lower, uppe
         group="fin",
         weights="w" if weighted else None,
         parametric=(),
-        n_boot=20,
+        n_bootstrap=20,
     )
     for g in (0, 1):
         ours = res.curves[g].survival_at(WAVES)
