@@ -70,11 +70,11 @@ def check_ci_level(ci_level: float) -> float:
     """Return ``ci_level`` as a float after checking it lies strictly between 0 and 1."""
     from mirabal_stats.exceptions import SpecificationError
 
-    try:
-        level = float(ci_level)
-    except (TypeError, ValueError):
-        level = np.nan
-    if isinstance(ci_level, bool) or not 0.0 < level < 1.0:
+    scalar = isinstance(ci_level, (int, float, np.integer, np.floating)) and not isinstance(
+        ci_level, (bool, np.bool_)
+    )
+    level = float(ci_level) if scalar else np.nan
+    if not 0.0 < level < 1.0:
         raise SpecificationError(
             f"ci_level must be a number strictly between 0 and 1 (e.g. 0.95 for 95% intervals), "
             f"got {ci_level!r}."

@@ -359,3 +359,40 @@ def test_front_door_names_are_in_all():
 
     missing = [n for n in FRONT_DOOR if n not in mirabal_stats.__all__]
     assert not missing, missing
+
+
+# --------------------------------------------------------------------------- the shared core
+def test_check_ci_level_refuses_non_scalars_and_out_of_range():
+    import pandas as pd
+
+    from mirabal_stats._results import check_ci_level
+    from mirabal_stats.exceptions import SpecificationError
+
+    assert check_ci_level(0.9) == 0.9
+    for bad in (pd.Series([0.9]), True, "0.95", 95, 0.0, 1.0, float("nan")):
+        with pytest.raises(SpecificationError, match="strictly between 0 and 1"):
+            check_ci_level(bad)
+
+
+def test_id_checks_name_lists_and_true_mixed_with_numbers():
+    import pandas as pd
+
+    from mirabal_stats.data.persons import check_id_types
+    from mirabal_stats.exceptions import PanelValidationError
+
+    with pytest.raises(PanelValidationError, match="holds a list"):
+        check_id_types(pd.Series([1, [2, 3]], dtype=object), column="id")
+    with pytest.raises(PanelValidationError, match="mixes True/False with numbers"):
+        check_id_types(pd.Series([True, 1, 2], dtype=object), column="id")
+    with pytest.raises(PanelValidationError, match="both as a number and as text"):
+        check_id_types(pd.Series([7, "7"], dtype=object), column="id")
+
+
+def test_person_table_needs_a_group_column():
+    import pandas as pd
+
+    from mirabal_stats.data.persons import person_table
+    from mirabal_stats.exceptions import SpecificationError
+
+    with pytest.raises(SpecificationError, match="needs group="):
+        person_table(pd.DataFrame({"a": [1]}), group=None, source="f")

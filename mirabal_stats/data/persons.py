@@ -108,15 +108,23 @@ def check_id_types(
     pandas would keep them apart silently; a survey export that mixes them almost always means
     one person, so the user must say which.
     """
-    unique = pd.unique(values.dropna())
-    try:
-        hash(tuple(unique))
-    except TypeError:
-        bad = next(v for v in unique if not _hashable(v))
+    present = values.dropna()
+    if present.dtype == object:
+        # pd.unique hashes every cell: look for a list or dict first, to name it.
+        bad = next((v for v in present if not _hashable(v)), None)
+        if bad is not None:
+            raise error(
+                f"column {column!r} ({what}) holds a {type(bad).__name__} ({bad!r}) where a "
+                f"single {what} id is expected. Each cell must hold one id: flatten or clean that "
+                "column."
+            )
+    unique = pd.unique(present)
+    kinds = {type(plain_value(v)) for v in unique}
+    if bool in kinds and kinds & {int, float}:
         raise error(
-            f"column {column!r} ({what}) holds a {type(bad).__name__} ({bad!r}) where a single "
-            f"{what} id is expected. Each cell must hold one id: flatten or clean that column."
-        ) from None
+            f"column {column!r} ({what}) mixes True/False with numbers; pandas would treat True "
+            f"as 1 and merge them. Use one coding for the whole column."
+        )
     by_text: dict[str, object] = {}
     for value in unique:
         key = str(plain_value(value)).strip()
@@ -310,6 +318,11 @@ def person_table(
     source : str
         The function checking the table, named in messages.
     """
+    if group is None:
+        raise SpecificationError(
+            f"{source} needs group= the column that holds the two groups (intervention and "
+            "comparison)."
+        )
     require_columns(data, {"group": group, "person": person, **dict(columns or {})}, source=source)
     if len(data) == 0:
         raise SpecificationError(f"{source}: the data have no rows.")

@@ -91,6 +91,7 @@ _RESERVED = {
         "weights": "[weighting]",
         "ci_level": "ci_level (top level)",
         "random_seed": "seed (top level)",
+        "person": "[columns.persons] person",
         "n_boot": "[survival] n_bootstrap",
         "n_bootstrap": "[survival] n_bootstrap",
         "parametric": "[survival] parametric",
@@ -647,10 +648,9 @@ def _fit_pretrends(
     return PreTrendDigest(test=test[["statistic", "df", "p_value"]], pre_waves=tuple(before))
 
 
-def _horizons(config: EvaluationConfig, times: pd.Series) -> tuple[tuple, tuple, float]:
-    longest = float(
-        np.nanmax(times.to_numpy(dtype=float)[np.isfinite(times.to_numpy(dtype=float))])
-    )
+def _horizons(config: EvaluationConfig, result) -> tuple[tuple, tuple, float]:
+    """The configured horizons within follow-up (kept) and beyond it (dropped, reported)."""
+    longest = float(min(result.last_follow_up.values()))
     horizons = sorted(float(h) for h in config.get("survival", "horizons"))
     kept = tuple(h for h in horizons if h <= longest)
     return kept, tuple(h for h in horizons if h > longest), longest
@@ -692,7 +692,11 @@ def _survival_figure(
     The curve values come from the pillar's public ``survival_at`` at every time where the curve
     can change, so the steps are exact.
     """
-    grid = np.unique(np.concatenate([[0.0], times[np.isfinite(times) & (times >= 0)]]))
+    # Curves are never extrapolated: the grid stops at the last follow-up of the shorter group.
+    last = min(result.last_follow_up.values())
+    grid = np.unique(
+        np.concatenate([[0.0], times[np.isfinite(times) & (times >= 0) & (times <= last)]])
+    )
     curves = result.survival_at(grid).reset_index()
     groups = tuple(pd.unique(persons["group"]))
     at_risk = None
@@ -712,7 +716,6 @@ def _compare_records(
     persons = inputs.persons
     duration, event = config.get("survival", "duration"), config.get("survival", "event")
     _require_events(persons, event, f"[survival] event = {event!r}")
-    horizons, dropped, longest = _horizons(config, persons[duration])
     unit = config.get("survival", "time_unit")
     result = compare(
         persons,
@@ -720,13 +723,15 @@ def _compare_records(
         duration=duration,
         event=event,
         treated=inputs.panel.treated,
-        weights=None if weights is None else weights.reindex(persons["person"]).to_numpy(),
+        person="person",
+        weights=weights,
         parametric=(),
         ci_level=config.ci_level,
-        n_boot=config.get("survival", "n_bootstrap"),
+        n_bootstrap=config.get("survival", "n_bootstrap"),
         random_seed=config.seed,
         **dict(config.get("survival", "options")),
     )
+    horizons, dropped, longest = _horizons(config, result)
     cox = result.cox
     hr = cox.hazard_ratio().loc[[cox.group_term]]
     hr.index = ["hazard ratio (Cox)"]
@@ -751,7 +756,7 @@ def _compare_records(
         n_persons=len(persons),
         ph_p_value=ph_p,
         incidence=incidence,
-        rmst=None if tau is None else result.rmst_difference(tau),
+        rmst=None if tau is None else result.rmst_difference(tau=tau),
         tau=tau,
         horizons=horizons,
         dropped_horizons=dropped,
@@ -784,7 +789,6 @@ def _compare_reported(
             f"all {len(persons)} persons), so there is nothing to compare."
         )
     finite = persons[[lower, upper]].to_numpy(dtype=float)
-    horizons, dropped, longest = _horizons(config, pd.Series(finite.ravel()))
     parametric = tuple(config.get("survival", "parametric"))
     unit = config.get("survival", "time_unit")
     result = compare(
@@ -793,20 +797,20 @@ def _compare_reported(
         lower=lower,
         upper=upper,
         treated=inputs.panel.treated,
-        weights=None if weights is None else weights.reindex(persons["person"]).to_numpy(),
+        person="person",
+        weights=weights,
         parametric=parametric,
         ci_level=config.ci_level,
-        n_boot=config.get("survival", "n_bootstrap"),
+        n_bootstrap=config.get("survival", "n_bootstrap"),
         random_seed=config.seed,
         **dict(config.get("survival", "options")),
     )
+    horizons, dropped, longest = _horizons(config, result)
     hazard = None
-    if result.weibull is not None:
-        hr = result.weibull.hazard_ratio()
-        hazard = pd.DataFrame(
-            [[hr["estimate"], hr["lower"], hr["upper"], hr["ci_level"]]],
-            index=["hazard ratio (Weibull, interval-censored)"],
-            columns=["estimate", "lower", "upper", "ci_level"],
+    if "weibull" in result.models and result.weibull.estimable:
+        hr = result.weibull.hazard_ratio().loc[[result.weibull.group_term]]
+        hazard = hr[["estimate", "lower", "upper", "ci_level"]].set_axis(
+            ["hazard ratio (Weibull, interval-censored)"]
         )
     return SurvivalDigest(
         kind="interval",

@@ -270,9 +270,9 @@ def check_weight_values(
         (
             values == 0,
             "have a zero weight",
-            "A zero weight drops a person silently; remove those persons from the data instead "
-            "(e.g. panel.subset(persons=...)), or trim with trim_quantile rather than "
-            "propensity_bounds.",
+            "A zero weight would drop a person silently: remove those persons from the data "
+            "instead (rows of a person table; panel.subset(persons=...) for a panel), or trim "
+            "with trim_quantile rather than propensity_bounds.",
         ),
     )
     for failing, problem, fix in checks:

@@ -226,7 +226,7 @@ def test_partner_reports_analysed_as_interval_censored(written, long_export):
     # Turnbull share reported by 12 months lies between the naive shares that count only the
     # reports made by then (a lower bound) and every event that happened by then (upper bound).
     persons = pd.read_parquet(long_export / "persons.parquet")
-    at_12 = incidence.query("quantity == 'intervention' and horizon == 12")["estimate"].item()
+    at_12 = incidence.query("quantity == 'intervention' and time == 12")["estimate"].item()
     treated = persons[persons["group"] == "intervention"]
     reported_by_12 = (treated["reoffend_upper"] <= 12).mean()
     assert reported_by_12 <= at_12 + 1e-9
