@@ -39,6 +39,7 @@ __all__ = [
     "check_number",
     "check_flag",
     "check_random_seed",
+    "check_magnitude",
     "MISSING_STRATEGIES",
 ]
 
@@ -233,6 +234,30 @@ def _read_column(col: pd.Series, name: str, keys: pd.Index | None) -> tuple[str,
     return "categorical", col
 
 
+#: Values beyond this magnitude overflow when squared (variances, information matrices).
+MAX_MAGNITUDE = 1e100
+
+
+def check_magnitude(x: np.ndarray, *, name: str, keys: pd.Index | None) -> None:
+    """Refuse infinite values and values so large that their squares overflow."""
+    infinite = np.isinf(x)
+    if infinite.any():
+        j = int(np.flatnonzero(infinite)[0])
+        raise WeightingError(
+            f"{name} holds {int(infinite.sum())} infinite value(s) (e.g. {_where(keys, j)}); "
+            "recode them as numbers or as missing."
+        )
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(x) > MAX_MAGNITUDE
+    if huge.any():
+        j = int(np.flatnonzero(huge)[0])
+        raise WeightingError(
+            f"{name} holds {int(huge.sum())} value(s) too large to compute with (e.g. "
+            f"{float(x[j]):.3g} for {_where(keys, j)}; the limit is {MAX_MAGNITUDE:.0e}). "
+            "Rescale it (e.g. in thousands) or check for a data-entry error."
+        )
+
+
 def _missing_counts(data: pd.DataFrame, columns: list, missing: str) -> dict:
     counts = {c: int(data[c].isna().sum()) for c in columns}
     with_missing = {c: k for c, k in counts.items() if k}
@@ -262,6 +287,8 @@ def _check_covariate_list(data: pd.DataFrame, covariates: object) -> list:
         raise SpecificationError(
             f"covariates must be a list of column names, got {type(covariates).__name__}."
         ) from None
+    # numpy strings (np.str_) read as plain names in messages and tables.
+    covariates = [plain_value(c) for c in covariates]
     if not covariates:
         raise SpecificationError("covariates is empty: name at least one baseline covariate.")
     for c in covariates:
@@ -341,13 +368,7 @@ def build_design(
                 bal_source.append(name)
         else:
             x = col.to_numpy(dtype=float)
-            infinite = np.isinf(x)
-            if infinite.any():
-                j = int(np.flatnonzero(infinite)[0])
-                raise WeightingError(
-                    f"covariate {name!r} holds {int(infinite.sum())} infinite value(s) (e.g. "
-                    f"{_where(keys, j)}); recode them as numbers or as missing."
-                )
+            check_magnitude(x, name=f"covariate {name!r}", keys=keys)
             if has_missing:
                 x = np.where(np.isnan(x), np.nanmean(x), x)
             if np.nanmax(x) == np.nanmin(x):
@@ -486,6 +507,11 @@ def build_formula_design(
     values, names = values[:, keep], [names[j] for j in keep]
     if not names:
         raise SpecificationError(f"the formula {rhs!r} has no terms besides the intercept.")
+    for name in columns:
+        if pd.api.types.is_numeric_dtype(frame[name].dtype):
+            check_magnitude(
+                frame[name].to_numpy(dtype=float), name=f"covariate {name!r}", keys=keys
+            )
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
@@ -529,8 +555,8 @@ def dependent_columns(matrix: np.ndarray, names: list) -> list[tuple[str, list]]
     x = np.asarray(matrix, dtype=float)
     if x.size == 0:
         return []
-    scale = np.sqrt(np.mean(x**2, axis=0))
-    scale[scale == 0] = 1.0
+    scale = np.max(np.abs(x), axis=0)
+    scale[~(scale > 0)] = 1.0
     z = x / scale
     if np.linalg.matrix_rank(z) == z.shape[1]:
         return []

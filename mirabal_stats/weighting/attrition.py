@@ -208,6 +208,7 @@ class AttritionWeights:
         )
         if covariates is not None:
             covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+            covariates = [plain_value(c) for c in covariates]
         self.covariates = covariates
         if prior_outcome is not None and not self.monotone:
             raise SpecificationError(
@@ -443,6 +444,18 @@ class AttritionWeights:
             rows.append(info)
         with np.errstate(divide="ignore"):
             w = np.where(r, 1.0 / prob, 0.0)
+        infinite = r & ~np.isfinite(w)
+        if infinite.any():
+            i, t = (int(v[0]) for v in np.nonzero(infinite))
+            raise WeightingError(
+                f"the response model{'s up to' if self.monotone else ' of'} wave "
+                f"{plain_value(waves[t])!r} give{'' if self.monotone else 's'} "
+                f"{int(infinite[:, t].sum())} responder(s) a response probability of 0 (e.g. "
+                f"person {plain_value(resp.index[i])!r}), so "
+                "their inverse-probability weight is infinite: the covariates separate responders "
+                "from non-responders (see the SeparationWarning). Use fewer covariates or coarser "
+                "categories in the response models, or more persons per wave."
+            )
         if self.stabilize:
             w = w * r.mean(axis=0)
         if self.trim_quantile is not None:

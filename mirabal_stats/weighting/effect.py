@@ -65,6 +65,7 @@ from mirabal_stats.exceptions import (
 )
 from mirabal_stats.weighting._design import (
     build_design,
+    check_magnitude,
     check_number,
     check_random_seed,
     dependent_columns,
@@ -187,13 +188,7 @@ def _response_values(table: PersonTable, response: str) -> np.ndarray:
             f"(data[{response!r}] == 'yes').astype(int)."
         )
     values = numeric.to_numpy(dtype=float, na_value=np.nan)
-    infinite = np.isinf(values)
-    if infinite.any():
-        j = int(np.flatnonzero(infinite)[0])
-        raise SpecificationError(
-            f"response column {response!r} holds {int(infinite.sum())} infinite value(s) (e.g. "
-            f"person {plain_value(table.keys[j])!r}); recode them as numbers or as missing."
-        )
+    check_magnitude(values, name=f"response column {response!r}", keys=table.keys)
     return values
 
 
@@ -298,10 +293,11 @@ def _warn_degenerate(
         ess = effective_sample_size(w[a == code])
         if ess < MIN_ESS:
             warnings.warn(
-                f"the weights of group {plain_value(label)!r} rest on {ess:.1f} effective "
-                f"person(s) (Kish ESS, {values.size} persons): the estimate is driven by very few "
+                f"group {plain_value(label)!r} has an effective sample size of {ess:.1f} (Kish "
+                f"ESS of its weights; {values.size} persons): the estimate rests on very few "
                 f"persons and its standard error is not reliable below an ESS of {MIN_ESS:g}. "
-                "Check the weights (a few very large ones?), trim them, or use estimand='ATO'.",
+                "With few persons, collect more data; with a few very large weights, trim them "
+                "or use estimand='ATO'.",
                 ESSWarning,
                 stacklevel=3,
             )
@@ -409,6 +405,11 @@ def weighted_effect(
         check_number(n_bootstrap, name="n_bootstrap", lower=50, integer=True, example="500")
     )
     random_seed = check_random_seed(random_seed)
+    if isinstance(response, str) and response == group:
+        raise SpecificationError(
+            f"response and group are the same column ({response!r}); the response is the "
+            "outcome measured after the programme."
+        )
     table = person_table(
         data,
         group=group,

@@ -4,7 +4,7 @@ balance diagnostics back in an immutable results object."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -793,7 +793,8 @@ class PropensityWeightsResults(Results):
     def summary(self) -> Summary:
         """Plain-language description of the weights, their spread, ESS, balance and model."""
         ess = self.effective_sample_size()
-        bal = self.balance()
+        # The ESS is stated in its own sentence below, not again in the balance paragraph.
+        bal = replace(self.balance(), ess=pd.Series(dtype=float))
         target = {
             "ATT": "the comparison group was reweighted to resemble the intervention group",
             "ATE": "both groups were reweighted to resemble the whole sample",

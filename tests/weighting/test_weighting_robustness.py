@@ -81,7 +81,9 @@ def test_f14_all_weight_on_one_person_warns(two_groups):
     """Was a confident estimate (p = 0.047) resting on a single comparison person."""
     w = _uniform(two_groups)
     w.iloc[25] = 1e12
-    with pytest.warns(ESSWarning, match=r"weights of group 0 rest on 1.0 effective person"):
+    with pytest.warns(
+        ESSWarning, match=r"group 0 has an effective sample size of 1.0 .*20 persons"
+    ):
         eff = weighted_effect(two_groups, response="y", group="t", weights=w)
     assert eff.ess_control == pytest.approx(1.0)
 
@@ -105,6 +107,15 @@ def test_f14_more_coefficients_than_persons_is_refused(rng):
             group="t",
             weights=pd.Series(1.0, index=data.index),
             covariates=["a", "b"],
+        )
+
+
+def test_response_and_group_must_differ(two_groups):
+    with pytest.raises(SpecificationError, match="response and group are the same column"):
+        weighted_effect(two_groups, response="t", group="t", weights=_uniform(two_groups))
+    with pytest.raises(SpecificationError, match="may not include the group column"):
+        weighted_effect(
+            two_groups, response="y", group="t", weights=_uniform(two_groups), covariates=["t"]
         )
 
 
@@ -325,3 +336,36 @@ def test_person_ids_written_as_number_and_text_are_refused(two_groups):
     data = two_groups.assign(person=[7, "7"] + list(range(100, 138)))
     with pytest.raises(SpecificationError, match="same id both as a number and as text"):
         PropensityWeights(data, group="t", covariates=["x"])
+
+
+# --------------------------------------------------------------------------- attrition
+def test_attrition_responders_with_probability_zero_are_a_named_error():
+    """Was a result with infinite weights (and NaN ESS) or numpy warnings from the trimming."""
+    rng = np.random.default_rng(3)
+    found = None
+    # Tiny, separated designs: the response model gives a responder a probability of 0.
+    for _ in range(400):
+        n = int(rng.integers(4, 16))
+        base = pd.DataFrame(
+            {"group": rng.integers(0, 2, n), "x": rng.normal(size=n) * 5},
+            index=pd.Index([f"p{i}" for i in range(n)], name="person"),
+        )
+        resp = pd.DataFrame(rng.random((n, 3)) < 0.5, index=base.index, columns=[1, 2, 3])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                AttritionWeights(resp, baseline=base, covariates=["x"]).fit()
+            except WeightingError as err:
+                found = str(err)
+                break
+    assert found is not None
+    assert "response probability of 0" in found and "infinite" in found
+
+
+def test_attrition_response_table_values_are_checked():
+    base = pd.DataFrame({"group": [1, 1, 0, 0]}, index=pd.Index([1, 2, 3, 4], name="person"))
+    resp = pd.DataFrame({1: [True] * 4, 2: [1, 0, 2, 1]}, index=base.index)
+    with pytest.raises(
+        SpecificationError, match=r"True/False \(or 1/0\).*2 for person 3 at wave 2"
+    ):
+        AttritionWeights(resp, baseline=base)
