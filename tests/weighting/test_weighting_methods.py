@@ -268,3 +268,26 @@ def test_weights_multiply_by_label(fitted_lalonde):
             product.for_persons(res.weights.index[:3]), 2.0 * res.weights.iloc[:3]
         )
     assert (res * other).sources == ("propensity (ATT, logistic)", "user")
+
+
+def test_weighted_effect_follows_the_results_contract(lalonde, fitted_lalonde):
+    from mirabal_stats.weighting import weighted_effect
+
+    eff = weighted_effect(
+        lalonde, response="re78", group="treat", weights=fitted_lalonde["ATT"], covariates=["age"]
+    )
+    assert_results_contract(eff)
+    assert eff.to_frame().index.tolist() == ["treat"]
+    assert eff.coefficients.index.tolist() == ["(Intercept)", "treat", "age"]
+    assert "propensity (ATT, logistic)" in eff.summary()
+
+
+def test_balance_table_love_plot_draws_on_the_given_axes(fitted_lalonde):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    try:
+        assert fitted_lalonde["ATT"].balance().plot_love(ax=ax) is ax
+        assert fitted_lalonde["ATT"].plot_propensity(ax=ax) is ax
+    finally:
+        plt.close(fig)
