@@ -67,15 +67,15 @@ def run(*, quick: bool = False) -> Reproduction:
     df = load_lalonde()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        weights = PropensityWeights(estimand="ATT", method="logistic").fit(
-            df, treatment="treat", covariates=COVARIATES
-        )
+        weights = PropensityWeights(
+            df, group="treat", covariates=COVARIATES, estimand="ATT", method="logistic"
+        ).fit()
     effect = weighted_effect(
-        df, outcome="re78", treatment="treat", weights=weights, se_method="m_estimation"
+        df, response="re78", group="treat", weights=weights, se_method="m_estimation"
     )
-    robust = weighted_effect(df, outcome="re78", treatment="treat", weights=weights)
+    robust = weighted_effect(df, response="re78", group="treat", weights=weights)
     balance = weights.balance()
-    table = balance.to_frame()
+    table = balance.frame
     ess = weights.effective_sample_size()
     w = weights.weights
     rounding = "published to the digits shown; tolerance is half a unit in the last digit"
@@ -90,7 +90,7 @@ def run(*, quick: bool = False) -> Reproduction:
         Check(
             "largest control weight",
             PUBLISHED["max_control_weight"],
-            float(w[weights.treatment == 0].max()),
+            float(w[weights.indicator == 0].max()),
             0.0005,
             rounding,
         ),

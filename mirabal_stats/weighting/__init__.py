@@ -4,16 +4,14 @@ for non-random attrition across survey waves.
 
 Main entry points: :class:`PropensityWeights` (logistic, gradient boosting, entropy balancing,
 CBPS; ATT / ATE / ATO), :func:`weighted_effect` (robust, M-estimation or bootstrap standard
-errors) and :class:`AttritionWeights` (inverse probability of response per wave). Pure
-computations (SMD, ESS, weights from propensities) are plain functions.
+errors) and :class:`AttritionWeights` (inverse probability of response per wave); each takes the
+data first and is fitted with ``.fit()``. Fitted weights cross to the outcome models as
+:class:`Weights`, keyed by person (or person and wave) label: ``weights=pw`` or ``pw * aw``.
+Pure computations (SMD, ESS, weights from propensities) are plain functions on arrays.
 """
 
 from mirabal_stats.weighting.analysis_weights import Weights
-from mirabal_stats.weighting.attrition import (
-    AttritionWeights,
-    AttritionWeightsResults,
-    combine_weights,
-)
+from mirabal_stats.weighting.attrition import AttritionWeights, AttritionWeightsResults
 from mirabal_stats.weighting.balance import (
     BalanceTable,
     smd,
@@ -24,7 +22,6 @@ from mirabal_stats.weighting.balance import (
 )
 from mirabal_stats.weighting.effect import WeightedEffect, weighted_effect
 from mirabal_stats.weighting.model import PropensityWeights, PropensityWeightsResults
-from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
 from mirabal_stats.weighting.plots import love_plot, propensity_plot
 from mirabal_stats.weighting.weights import (
     TrimReport,
@@ -42,9 +39,6 @@ __all__ = [
     "WeightedEffect",
     "AttritionWeights",
     "AttritionWeightsResults",
-    "combine_weights",
-    "person_keyed_weights",
-    "weights_at_answers",
     "BalanceTable",
     "smd",
     "variance_ratio",

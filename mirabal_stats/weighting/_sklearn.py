@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
-from mirabal_stats.exceptions import SpecificationError
+from mirabal_stats.exceptions import EstimationError, SpecificationError
 
 __all__ = ["GBM_DEFAULTS", "BoostedFit", "fit_boosted"]
 
@@ -42,7 +42,7 @@ class BoostedFit:
 
 def fit_boosted(
     x: np.ndarray,
-    treatment: np.ndarray,
+    treated: np.ndarray,
     *,
     balance_x: np.ndarray,
     balance_scale: np.ndarray,
@@ -54,6 +54,9 @@ def fit_boosted(
 
     ``weight_fn(p)`` maps propensities to weights (it carries the estimand); ``balance_x`` and
     ``balance_scale`` are the balance columns and their fixed SMD denominators.
+
+    scikit-learn's own errors do not escape: an option it refuses becomes a
+    :class:`SpecificationError` naming ``gbm_options``, a failed fit an :class:`EstimationError`.
     """
     settings = dict(GBM_DEFAULTS)
     unknown = set(options or {}) - set(GradientBoostingClassifier().get_params())
@@ -62,11 +65,26 @@ def fit_boosted(
             f"gbm_options has unknown key(s) {sorted(unknown)}; see "
             "sklearn.ensemble.GradientBoostingClassifier for valid ones."
         )
+    if "random_state" in (options or {}):
+        raise SpecificationError(
+            "gbm_options may not set random_state; seed the fit with random_seed= instead."
+        )
     settings.update(options or {})
-    model = GradientBoostingClassifier(random_state=random_seed, **settings)
-    a = np.asarray(treatment, dtype=int)
-    model.fit(x, a)
+    a = np.asarray(treated, dtype=int)
+    try:
+        model = GradientBoostingClassifier(random_state=random_seed, **settings)
+        model.fit(x, a)
+    except (TypeError, ValueError) as err:  # sklearn's InvalidParameterError is a ValueError
+        if "parameter" in str(err).lower():
+            raise SpecificationError(
+                f"gbm_options {options!r} are refused by scikit-learn's "
+                f"GradientBoostingClassifier: {err}"
+            ) from err
+        raise EstimationError(f"the gradient-boosted propensity model failed: {err}") from err
     xb = np.asarray(balance_x, dtype=float)
+    # A column without variation in the SD-denominator group would divide by zero: it is left out
+    # of the stopping criterion (its balance is still reported).
+    usable = np.isfinite(balance_scale) & (balance_scale > 0)
     path = []
     best_p, best_value, best_trees = None, np.inf, 0
     for trees, proba in enumerate(model.staged_predict_proba(x), start=1):
@@ -74,10 +92,16 @@ def fit_boosted(
         w = weight_fn(p)
         m1 = w[a == 1] @ xb[a == 1] / w[a == 1].sum()
         m0 = w[a == 0] @ xb[a == 0] / w[a == 0].sum()
-        value = float(np.mean(np.abs((m1 - m0) / balance_scale)))
+        diff = (m1 - m0)[usable] / balance_scale[usable]
+        value = float(np.mean(np.abs(diff))) if diff.size else 0.0
         path.append(value)
         if value < best_value:
             best_p, best_value, best_trees = p, value, trees
+    if best_p is None:
+        raise EstimationError(
+            "the gradient-boosted propensity model gave no usable propensities (the balance "
+            "criterion was never finite); try method='logistic'."
+        )
     return BoostedFit(
         propensity=best_p, n_trees=best_trees, criterion_path=np.array(path), options=settings
     )

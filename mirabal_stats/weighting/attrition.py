@@ -9,7 +9,8 @@ cumulative product of these conditional probabilities (Robins, Rotnitzky & Zhao 
 average about 1.
 
 Outcome models on the panel use the product of these weights and the person's group
-(propensity) weights: :func:`combine_weights`.
+(propensity) weights: ``propensity_result * attrition_result`` is a
+:class:`~mirabal_stats.weighting.Weights` keyed by (person, wave).
 
 References
 ----------
@@ -29,47 +30,34 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mirabal_stats._results import Provenance, make_provenance
+from mirabal_stats._results import (
+    TABLE_COLUMNS,
+    Provenance,
+    Results,
+    Summary,
+    axes_or_new,
+    check_ci_level,
+    make_provenance,
+    normal_table,
+)
+from mirabal_stats.data.persons import (
+    check_id_types,
+    person_table,
+    plain_value,
+    require_columns,
+)
 from mirabal_stats.exceptions import (
     ESSWarning,
     EstimabilityWarning,
+    RowsExcludedWarning,
     SpecificationError,
     WeightingError,
 )
-from mirabal_stats.weighting._design import build_design
+from mirabal_stats.weighting._design import build_design, check_flag, check_number
 from mirabal_stats.weighting.propensity import fit_logistic
 from mirabal_stats.weighting.weights import effective_sample_size
 
-__all__ = ["AttritionWeights", "AttritionWeightsResults", "combine_weights"]
-
-
-def combine_weights(attrition: pd.Series, group: pd.Series) -> pd.Series:
-    """Product of person x wave attrition weights and person-level group weights.
-
-    Parameters
-    ----------
-    attrition : pandas.Series
-        MultiIndex ``(person, wave)`` (e.g. ``AttritionWeightsResults.weights``).
-    group : pandas.Series
-        Indexed by person (e.g. ``PropensityWeightsResults.weights`` fitted on
-        ``panel.baseline().set_index("person")``).
-
-    Returns
-    -------
-    pandas.Series
-        MultiIndex ``(person, wave)``, named ``weights``.
-    """
-    if not isinstance(attrition.index, pd.MultiIndex) or attrition.index.nlevels != 2:
-        raise SpecificationError("attrition weights must have a (person, wave) MultiIndex.")
-    persons = attrition.index.get_level_values(0)
-    missing = pd.Index(persons.unique()).difference(group.index)
-    if len(missing):
-        raise SpecificationError(
-            f"group weights are missing for {len(missing)} person(s) (e.g. {missing[0]!r}); index "
-            "the group weights by person (fit on panel.baseline().set_index('person'))."
-        )
-    product = attrition.to_numpy(dtype=float) * group.reindex(persons).to_numpy(dtype=float)
-    return pd.Series(product, index=attrition.index, name="weights")
+__all__ = ["AttritionWeights", "AttritionWeightsResults"]
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -83,28 +71,81 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def _is_panel(data: object) -> bool:
-    return hasattr(data, "baseline") and hasattr(data, "to_arrays") and callable(data.baseline)
+    return hasattr(data, "baseline") and hasattr(data, "responded") and callable(data.baseline)
+
+
+def _response_table(resp: pd.DataFrame) -> pd.DataFrame:
+    """The person x wave table as booleans, refusing anything but True/False/0/1."""
+    if resp.isna().any().any():
+        holes = resp.isna().stack()
+        person, wave = holes[holes].index[0]
+        raise SpecificationError(
+            f"the response table has {int(resp.isna().sum().sum())} missing cells (e.g. person "
+            f"{plain_value(person)!r} at wave {plain_value(wave)!r}); it needs True/False (or "
+            "1/0) for every person and wave (False = did not respond)."
+        )
+    values = resp.to_numpy(dtype=object)
+    ok = np.vectorize(lambda v: isinstance(v, (bool, np.bool_)) or v in (0, 1), otypes=[bool])(
+        values
+    )
+    if not ok.all():
+        i, j = (int(v[0]) for v in np.nonzero(~ok))
+        raise SpecificationError(
+            f"the response table must hold True/False (or 1/0), but {int((~ok).sum())} cell(s) "
+            f"do not (e.g. {plain_value(values[i, j])!r} for person "
+            f"{plain_value(resp.index[i])!r} at wave {plain_value(resp.columns[j])!r}). Recode "
+            "it, e.g. table == 'yes'."
+        )
+    if resp.index.has_duplicates:
+        raise SpecificationError(
+            f"the response table has {int(resp.index.duplicated().sum())} repeated person(s) (e.g. "
+            f"{plain_value(resp.index[resp.index.duplicated()][0])!r}); give one row per person."
+        )
+    if resp.shape[1] == 0:
+        raise SpecificationError("the response table has no waves (columns).")
+    return resp.astype(bool)
 
 
 class AttritionWeights:
     """Inverse-probability-of-response weights per person and wave.
 
+    The constructor checks the data and the specification (cheap); :meth:`fit` fits one
+    response model per wave.
+
     Parameters
     ----------
+    data : IndicatorPanel or pandas.DataFrame
+        A panel (its ``baseline()`` and who responded at each wave), or a person x wave table of
+        booleans (index: person, columns: waves in order), or a long table with columns
+        ``person, wave, responded``.
+    baseline : pandas.DataFrame, optional
+        With a DataFrame: one row per person (person column or index) holding the group and the
+        covariates.
+    person, wave, responded : str, optional
+        Column names of a long response table (``"person"``, ``"wave"``, ``"responded"``); the
+        person column of ``baseline`` (default: ``"person"`` when present, else its index).
+    group : str, default "group"
+        The two-group column of ``baseline`` (a panel uses its own groups).
+    treated : optional
+        The intervention group's label in ``group``.
     covariates : list of str, optional
         Baseline covariates of the response models. For an ``IndicatorPanel`` the default is
         all its covariates; for DataFrames they must be named.
     include_group : bool, default True
-        Add the group to every response model (dropout often differs by arm).
+        Add the group (1 = intervention) to every response model (dropout often differs by arm).
     monotone : bool, default False
-        Sequential models for monotone dropout (see module docstring); fails if some person
-        returns after missing a wave.
+        Sequential models for monotone dropout (see module docstring); refuses data in which
+        some person returns after missing a wave.
     stabilize : bool, default True
         Multiply by each wave's response rate.
     trim_quantile : float, optional
-        Truncate weights above this quantile within each wave (e.g. 0.99).
+        Truncate weights above this quantile within each wave (0.5 < q < 1, e.g. 0.99).
     ess_threshold : float, default 0.2
-        Warn when a wave's ESS among responders falls below this share of its responders.
+        Warn when a wave's ESS among responders falls below this share (0 to 1) of its
+        responders; 0 never warns.
+    prior_outcome : pandas.DataFrame, optional
+        ``monotone=True`` only: a person x wave table of an outcome summary; the response
+        model at wave t uses its value at wave t - 1.
 
     References
     ----------
@@ -119,162 +160,246 @@ class AttritionWeights:
     ...                          "age": [30, 41, 25, 36, 52, 29, 44, 38]},
     ...                         index=pd.Index(range(8), name="person"))
     >>> responded = pd.DataFrame({1: [True] * 8,
-    ...                           2: [True, True, False, True, True, False, True, True]},
+    ...                           2: [True, True, False, True, True, True, False, True]},
     ...                          index=baseline.index)
-    >>> aw = AttritionWeights(covariates=["age"]).fit(responded, baseline=baseline)
+    >>> aw = AttritionWeights(responded, baseline=baseline, covariates=["age"]).fit()
     >>> float(aw.weights.loc[(2, 2)])
     0.0
+    >>> aw.to_weights()
+    Weights(attrition; 14 person-waves)
     """
 
     def __init__(
         self,
+        data: object,
         *,
+        baseline: pd.DataFrame | None = None,
+        person: str | None = None,
+        wave: str = "wave",
+        responded: str = "responded",
+        group: str = "group",
+        treated: object = None,
         covariates: list | None = None,
         include_group: bool = True,
         monotone: bool = False,
         stabilize: bool = True,
         trim_quantile: float | None = None,
         ess_threshold: float = 0.2,
+        prior_outcome: pd.DataFrame | None = None,
     ) -> None:
-        if trim_quantile is not None and not 0.5 < trim_quantile < 1:
-            raise SpecificationError(f"trim_quantile must lie in (0.5, 1), got {trim_quantile!r}.")
-        self.covariates = None if covariates is None else list(covariates)
-        self.include_group = bool(include_group)
-        self.monotone = bool(monotone)
-        self.stabilize = bool(stabilize)
-        self.trim_quantile = trim_quantile
-        self.ess_threshold = float(ess_threshold)
-
-    def settings(self) -> dict:
-        return {
-            "covariates": self.covariates,
-            "include_group": self.include_group,
-            "monotone": self.monotone,
-            "stabilize": self.stabilize,
-            "trim_quantile": self.trim_quantile,
-            "ess_threshold": self.ess_threshold,
-        }
+        self.include_group = check_flag(include_group, name="include_group")
+        self.monotone = check_flag(monotone, name="monotone")
+        self.stabilize = check_flag(stabilize, name="stabilize")
+        self.trim_quantile = (
+            None
+            if trim_quantile is None
+            else check_number(
+                trim_quantile,
+                name="trim_quantile",
+                lower=0.5,
+                upper=1.0,
+                lower_open=True,
+                upper_open=True,
+                example="0.99",
+            )
+        )
+        self.ess_threshold = check_number(
+            ess_threshold, name="ess_threshold", lower=0.0, upper=1.0, example="0.2"
+        )
+        if covariates is not None:
+            covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+            covariates = [plain_value(c) for c in covariates]
+        self.covariates = covariates
+        if prior_outcome is not None and not self.monotone:
+            raise SpecificationError(
+                "prior_outcome needs monotone=True: under intermittent missingness the previous "
+                "outcome is unobserved for some persons at risk."
+            )
+        resp, base, group_col, covs, indicator = self._inputs(
+            data, baseline, person, wave, responded, group, treated
+        )
+        self._responses = resp
+        self.group = group_col
+        if self.include_group:
+            covs = [c for c in covs if c != group_col]
+        terms = list(covs)
+        frame = base.reindex(columns=covs).copy()
+        if self.include_group:
+            frame.insert(0, group_col, indicator)
+            terms = [group_col, *covs]
+        if not terms:
+            raise SpecificationError("the response models need covariates or include_group=True.")
+        self._terms = terms
+        self._design = build_design(frame, terms, missing="error", keys=resp.index)
+        self._provenance_data = frame
+        r = resp.to_numpy(dtype=bool)
+        if self.monotone:
+            returns = np.any(~r[:, :-1] & r[:, 1:], axis=1)
+            if returns.any():
+                raise WeightingError(
+                    f"monotone=True but {int(returns.sum())} person(s) respond again after missing "
+                    f"a wave (e.g. {plain_value(resp.index[returns][0])!r}). Use monotone=False "
+                    "for intermittent missingness."
+                )
+        self._prior = self._check_prior(prior_outcome, resp)
 
     # ------------------------------------------------------------------ inputs
-    def _inputs(self, data, baseline, person, wave, responded, group):
+    def _inputs(self, data, baseline, person, wave, responded, group, treated):
         if _is_panel(data):
-            base = data.baseline().set_index("person")
-            if hasattr(data, "responded"):
-                resp = data.responded()
-            else:
-                arrays = data.to_arrays()
-                resp = pd.DataFrame(
-                    arrays.responded,
-                    index=pd.Index(arrays.persons, name="person"),
-                    columns=pd.Index(arrays.waves, name="wave"),
+            if baseline is not None:
+                raise SpecificationError(
+                    "an IndicatorPanel carries its own baseline; pass baseline= only with a "
+                    "DataFrame of responses."
                 )
-            group_col = "treated"
+            table = person_table(
+                data.baseline(),
+                group="group",
+                treated=data.treated,
+                person="person",
+                source="AttritionWeights",
+            )
+            resp = _response_table(data.responded())
             covs = list(data.covariate_names) if self.covariates is None else self.covariates
-            return resp.astype(bool), base, group_col, covs
+            base = table.data.set_axis(table.keys, axis=0)
+            indicator = pd.Series(table.groups.indicator.astype(float), index=table.keys)
+            return resp, base, "treated", covs, indicator.reindex(resp.index).to_numpy()
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(
-                f"fit() takes an IndicatorPanel or a DataFrame of responses, got {type(data).__name__}."
+                "AttritionWeights takes an IndicatorPanel or a DataFrame of responses, got "
+                f"{type(data).__name__}."
             )
         if baseline is None:
             raise SpecificationError(
                 "with a DataFrame of responses, pass baseline= (one row per person, indexed by "
                 "person or with a 'person' column, holding the group and covariates)."
             )
-        if {person, wave, responded} <= set(data.columns):
-            dupes = int(data.duplicated([person, wave]).sum())
-            if dupes:
+        long_person = person or "person"
+        if {long_person, wave, responded} <= set(data.columns):
+            require_columns(
+                data,
+                {"person": long_person, "wave": wave, "responded": responded},
+                source="AttritionWeights",
+            )
+            check_id_types(data[long_person], column=long_person, error=SpecificationError)
+            dupes = data.duplicated([long_person, wave])
+            if dupes.any():
+                row = data.loc[dupes].iloc[0]
                 raise SpecificationError(
-                    f"{dupes} duplicated (person, wave) rows in the long response data."
+                    f"{int(dupes.sum())} duplicated (person, wave) rows in the long response data "
+                    f"(e.g. person {plain_value(row[long_person])!r} at wave "
+                    f"{plain_value(row[wave])!r}); give one row per person and wave."
                 )
-            resp = data.pivot(index=person, columns=wave, values=responded)
+            resp = data.pivot(index=long_person, columns=wave, values=responded)
         else:
             resp = data
-        if resp.isna().any().any():
-            raise SpecificationError(
-                f"the response table has {int(resp.isna().sum().sum())} missing cells; it needs "
-                "True/False for every person and wave (False = did not respond)."
+        resp = _response_table(resp)
+        covs = list(self.covariates or [])
+        columns = {f"covariates[{j}]": c for j, c in enumerate(covs)}
+        if self.include_group:
+            table = person_table(
+                baseline,
+                group=group,
+                treated=treated,
+                person=person,
+                columns=columns,
+                source="AttritionWeights (baseline)",
             )
-        base = baseline.set_index(person) if person in baseline.columns else baseline
-        missing = resp.index.difference(base.index)
+            keys, base = table.keys, table.data
+            indicator = pd.Series(table.groups.indicator.astype(float), index=keys)
+        else:
+            require_columns(baseline, {"person": person, **columns}, source="AttritionWeights")
+            column = person or ("person" if "person" in baseline.columns else None)
+            keys = baseline.index if column is None else pd.Index(baseline[column].to_numpy())
+            if keys.has_duplicates:
+                raise SpecificationError(
+                    "baseline has more than one row for person "
+                    f"{plain_value(keys[keys.duplicated()][0])!r}; give one row per person."
+                )
+            base, indicator = baseline, pd.Series(np.nan, index=keys)
+        base = base.set_axis(keys, axis=0)
+        missing = resp.index.difference(keys)
         if len(missing):
             raise SpecificationError(
                 f"baseline has no row for {len(missing)} person(s) of the response table (e.g. "
-                f"{missing[0]!r})."
+                f"{plain_value(missing[0])!r}). Add them to baseline, or check that both use the "
+                "same person ids (and the same type: 7 vs '7')."
             )
-        if group not in base.columns and self.include_group:
+        extra = keys.difference(resp.index)
+        if len(extra):
+            warnings.warn(
+                f"{len(extra)} baseline person(s) are not in the response table (e.g. "
+                f"{plain_value(extra[0])!r}) and get no attrition weights.",
+                RowsExcludedWarning,
+                stacklevel=4,
+            )
+        return resp, base.reindex(resp.index), group, covs, indicator.reindex(resp.index).to_numpy()
+
+    def _check_prior(self, prior: pd.DataFrame | None, resp: pd.DataFrame) -> np.ndarray | None:
+        if prior is None:
+            return None
+        if not isinstance(prior, pd.DataFrame):
             raise SpecificationError(
-                f"group column {group!r} is not in baseline; name it with group= or pass "
-                "include_group=False."
+                f"prior_outcome must be a person x wave DataFrame, got {type(prior).__name__}."
             )
-        return resp.astype(bool), base, group, list(self.covariates or [])
+        table = prior.reindex(index=resp.index, columns=resp.columns)
+        try:
+            values = table.apply(pd.to_numeric).to_numpy(dtype=float)
+        except (TypeError, ValueError) as err:
+            raise SpecificationError(
+                f"prior_outcome must hold numbers; convert it with pandas.to_numeric ({err})."
+            ) from err
+        r = resp.to_numpy(dtype=bool)
+        # The model at wave t uses the value at wave t - 1 of everyone still present then.
+        needed = r[:, :-1]
+        holes = needed & np.isnan(values[:, :-1])
+        if holes.any():
+            i, j = (int(v[0]) for v in np.nonzero(holes))
+            raise WeightingError(
+                f"prior_outcome is missing for {int(holes.sum())} person-wave(s) where the person "
+                f"responded (e.g. person {plain_value(resp.index[i])!r} at wave "
+                f"{plain_value(resp.columns[j])!r}); the next wave's response model needs it."
+            )
+        return values
+
+    def settings(self) -> dict:
+        return {
+            "group": self.group,
+            "covariates": self.covariates,
+            "terms": list(self._terms),
+            "include_group": self.include_group,
+            "monotone": self.monotone,
+            "stabilize": self.stabilize,
+            "trim_quantile": self.trim_quantile,
+            "ess_threshold": self.ess_threshold,
+            "prior_outcome": self._prior is not None,
+        }
+
+    def __repr__(self) -> str:
+        n, t = self._responses.shape
+        return f"AttritionWeights(persons={n}, waves={t}, terms={self._terms})"
 
     # ------------------------------------------------------------------ fitting
-    def fit(
-        self,
-        data,
-        *,
-        baseline: pd.DataFrame | None = None,
-        person: str = "person",
-        wave: str = "wave",
-        responded: str = "responded",
-        group: str = "group",
-        prior_outcome: pd.DataFrame | None = None,
-    ) -> AttritionWeightsResults:
+    def fit(self) -> AttritionWeightsResults:
         """Fit one response model per wave and return the weights.
 
-        Parameters
-        ----------
-        data : IndicatorPanel or pandas.DataFrame
-            A panel (uses ``baseline()`` and who responded at each wave), or a person x wave
-            table of booleans (index person, columns waves in order), or a long table with
-            columns ``person, wave, responded``.
-        baseline : pandas.DataFrame, optional
-            Person-level group and covariates (needed with DataFrame input).
-        person, wave, responded, group : str
-            Column names for DataFrame input.
-        prior_outcome : pandas.DataFrame, optional
-            ``monotone=True`` only: a person x wave table of an outcome summary; the response
-            model at wave t uses its value at wave t - 1.
+        Issues :class:`SeparationWarning` when a wave's response model separates responders from
+        non-responders, :class:`EstimabilityWarning` when nobody responded at a wave, and
+        :class:`ESSWarning` when responders' weights collapse.
         """
-        resp, base, group_col, covs = self._inputs(data, baseline, person, wave, responded, group)
-        if prior_outcome is not None and not self.monotone:
-            raise SpecificationError(
-                "prior_outcome needs monotone=True: under intermittent missingness the previous "
-                "outcome is unobserved for some persons at risk."
-            )
-        terms = ([group_col] if self.include_group else []) + [c for c in covs if c != group_col]
-        if not terms:
-            raise SpecificationError("the response models need covariates or include_group=True.")
-        base = base.reindex(resp.index)
-        design = build_design(base, terms, missing="error")
+        resp, design = self._responses, self._design
         r = resp.to_numpy(dtype=bool)
         n, t_count = r.shape
         waves = list(resp.columns)
-        if self.monotone:
-            returns = np.any(~r[:, :-1] & r[:, 1:], axis=1)
-            if returns.any():
-                raise WeightingError(
-                    f"monotone=True but {int(returns.sum())} person(s) respond again after missing a "
-                    f"wave (e.g. {resp.index[returns][0]!r}). Use monotone=False for intermittent "
-                    "missingness."
-                )
         prob = np.ones((n, t_count))
         rows = []
+        coefficients = []
         for t in range(t_count):
             at_risk = np.ones(n, dtype=bool) if not self.monotone or t == 0 else r[:, t - 1]
             y = r[at_risk, t].astype(float)
             x = design.model_matrix[at_risk]
             names = list(design.model_names)
-            if self.monotone and prior_outcome is not None and t > 0:
-                prev = prior_outcome.reindex(resp.index)[waves[t - 1]].to_numpy(dtype=float)[
-                    at_risk
-                ]
-                if np.isnan(prev).any():
-                    raise WeightingError(
-                        f"prior_outcome at wave {waves[t - 1]!r} is missing for "
-                        f"{int(np.isnan(prev).sum())} person(s) who responded then."
-                    )
-                x = np.column_stack([x, prev])
+            if self._prior is not None and t > 0:
+                x = np.column_stack([x, self._prior[at_risk, t - 1]])
                 names.append("prior_outcome")
             info = {
                 "wave": waves[t],
@@ -288,12 +413,13 @@ class AttritionWeights:
             }
             cond = np.ones(int(at_risk.sum()))
             if y.size and 0 < y.sum() < y.size:
+                # Terms without variation among those at risk cannot enter this wave's model.
                 keep = x.std(axis=0) > 0
                 fit = fit_logistic(
                     x[:, keep],
                     y,
                     [nm for nm, k in zip(names, keep) if k],
-                    context=f"response model for wave {waves[t]!r}",
+                    context=f"response model for wave {plain_value(waves[t])!r}",
                 )
                 cond = fit.propensity
                 ybar = y.mean()
@@ -304,9 +430,11 @@ class AttritionWeights:
                     separated=fit.separated,
                     modelled=True,
                 )
+                coefficients.append((waves[t], fit))
             elif y.size and y.sum() == 0:
                 warnings.warn(
-                    f"nobody responded at wave {waves[t]!r}; its weights are all 0.",
+                    f"nobody responded at wave {plain_value(waves[t])!r}; its weights are all 0 "
+                    "and no outcome model can use that wave.",
                     EstimabilityWarning,
                     stacklevel=2,
                 )
@@ -316,6 +444,18 @@ class AttritionWeights:
             rows.append(info)
         with np.errstate(divide="ignore"):
             w = np.where(r, 1.0 / prob, 0.0)
+        infinite = r & ~np.isfinite(w)
+        if infinite.any():
+            i, t = (int(v[0]) for v in np.nonzero(infinite))
+            raise WeightingError(
+                f"the response model{'s up to' if self.monotone else ' of'} wave "
+                f"{plain_value(waves[t])!r} give{'' if self.monotone else 's'} "
+                f"{int(infinite[:, t].sum())} responder(s) a response probability of 0 (e.g. "
+                f"person {plain_value(resp.index[i])!r}), so "
+                "their inverse-probability weight is infinite: the covariates separate responders "
+                "from non-responders (see the SeparationWarning). Use fewer covariates or coarser "
+                "categories in the response models, or more persons per wave."
+            )
         if self.stabilize:
             w = w * r.mean(axis=0)
         if self.trim_quantile is not None:
@@ -331,15 +471,26 @@ class AttritionWeights:
             probability_values=prob,
             weight_values=w,
             models=pd.DataFrame(rows).set_index("wave"),
-            provenance=make_provenance(data=base[terms], settings=self.settings()),
+            fits=tuple(coefficients),
+            provenance=make_provenance(data=self._provenance_data, settings=self.settings()),
         )
         results._warn()
         return results
 
 
 @dataclass(frozen=True, eq=False)
-class AttritionWeightsResults:
-    """Fitted attrition weights (returned by :meth:`AttritionWeights.fit`)."""
+class AttritionWeightsResults(Results):
+    """Fitted attrition weights (returned by :meth:`AttritionWeights.fit`).
+
+    ``to_frame()`` is the estimate table of the response models: one row per wave and term
+    (index ``wave, term``), logistic coefficients with standard errors from the inverse
+    information; waves where everyone (or nobody) at risk responded have no model and no rows.
+    The per-person, per-wave weights are :meth:`weights_frame` (and the :attr:`weights` Series);
+    :meth:`to_weights` gives them as a :class:`~mirabal_stats.weighting.Weights` keyed by
+    (person, wave), responders only.
+    """
+
+    __pandas_priority__ = 5000  # so that ``series * result`` is delegated to __rmul__
 
     spec: AttritionWeights
     index: pd.MultiIndex
@@ -347,7 +498,8 @@ class AttritionWeightsResults:
     probability_values: np.ndarray
     weight_values: np.ndarray
     models: pd.DataFrame
-    provenance: Provenance = field(repr=False)
+    fits: tuple = ()
+    provenance: Provenance = field(default=None, repr=False)
 
     @property
     def weights(self) -> pd.Series:
@@ -361,7 +513,40 @@ class AttritionWeightsResults:
             self.probability_values.ravel().copy(), index=self.index, name="response_probability"
         )
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_weights(self):
+        """The weights of the responders as a :class:`~mirabal_stats.weighting.Weights` keyed by
+        (person, wave), with source ``"attrition"``."""
+        from mirabal_stats.weighting.analysis_weights import Weights
+
+        series = self.weights[self.responded_values.ravel()]
+        return Weights(series, source="attrition")
+
+    def __mul__(self, other: object):
+        return self.to_weights() * other
+
+    def __rmul__(self, other: object):
+        from mirabal_stats.weighting.analysis_weights import Weights
+
+        return Weights(other) * self.to_weights()
+
+    def to_frame(self, *, ci_level: float = 0.95) -> pd.DataFrame:
+        """Coefficients of the response model of each wave (index ``wave, term``)."""
+        level = check_ci_level(ci_level)
+        parts = []
+        for wave_label, fit in self.fits:
+            part = normal_table(fit.coef, fit.std_error, index=fit.names, ci_level=level)
+            part.index = pd.MultiIndex.from_product(
+                [[wave_label], part.index], names=["wave", "term"]
+            )
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(
+                {c: pd.Series(dtype=float) for c in [*TABLE_COLUMNS, "p_value"]},
+                index=pd.MultiIndex.from_tuples([], names=["wave", "term"]),
+            )
+        return pd.concat(parts)
+
+    def weights_frame(self) -> pd.DataFrame:
         """Long table: ``person, wave, responded, response_probability, weights``."""
         return pd.DataFrame(
             {
@@ -393,11 +578,7 @@ class AttritionWeightsResults:
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("wave")
 
-    def combine(self, group_weights: pd.Series) -> pd.Series:
-        """Product with person-level group weights (see :func:`combine_weights`)."""
-        return combine_weights(self.weights, group_weights)
-
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         ws = self.weight_summary()
         models = self.models
         lines = [
@@ -409,23 +590,30 @@ class AttritionWeightsResults:
         for wave_label, row in ws.iterrows():
             m = models.loc[wave_label]
             auc = "" if np.isnan(m["auc"]) else f", response-model AUC {m['auc']:.2f}"
+            if row["n_responded"]:
+                spread = f"weights {row['min']:.3g} to {row['max']:.3g}, ESS {row['ess']:.1f}"
+            else:
+                spread = "no responders"
             lines.append(
-                f"wave {wave_label}: {int(row['n_responded'])} of {int(m['n_at_risk'])} responded; "
-                f"weights {row['min']:.3g} to {row['max']:.3g}, ESS {row['ess']:.1f}{auc}"
+                f"wave {plain_value(wave_label)}: {int(row['n_responded'])} of "
+                f"{int(m['n_at_risk'])} responded; {spread}{auc}."
             )
-        return "\n".join(lines)
+        tables = {"weights by wave": ws, "response models": models}
+        if len(self.to_frame()):
+            tables["coefficients"] = self.to_frame()
+        return Summary.build(" ".join(lines[:1]), "\n".join(lines[1:]), tables=tables)
 
     def plot_weights(self, *, ax=None):
         """Box plot of responders' weights per wave; returns the Axes."""
-        from matplotlib.figure import Figure
-
-        if ax is None:
-            ax = Figure(figsize=(6, 4)).add_subplot(1, 1, 1)
+        ax = axes_or_new(ax)
         waves = list(self.index.get_level_values("wave").unique())
         data = [self.weight_values[self.responded_values[:, t], t] for t in range(len(waves))]
-        ax.boxplot(data)
+        shown = [j for j, d in enumerate(data) if d.size]
+        if shown:
+            ax.boxplot([data[j] for j in shown], positions=[j + 1 for j in shown])
         ax.set_xticks(range(1, len(waves) + 1))
         ax.set_xticklabels(list(map(str, waves)))
+        ax.set_xlim(0.5, len(waves) + 0.5)
         ax.set_xlabel("wave")
         ax.set_ylabel("attrition weight (responders)")
         ax.set_title("Attrition weights by wave")
@@ -436,12 +624,14 @@ class AttritionWeightsResults:
         low = ws[ws["ess_ratio"] < self.spec.ess_threshold]
         if len(low):
             detail = ", ".join(
-                f"wave {k}: {r['ess']:.1f} of {int(r['n_responded'])}" for k, r in low.iterrows()
+                f"wave {plain_value(k)}: {r['ess']:.1f} of {int(r['n_responded'])}"
+                for k, r in low.iterrows()
             )
             warnings.warn(
-                f"Attrition weights leave a low effective sample size among responders ({detail}). "
-                "A few responders stand in for many dropouts; consider trim_quantile=0.99 or "
-                "fewer covariates in the response models.",
+                f"Attrition weights leave a low effective sample size among responders ({detail}; "
+                f"below ess_threshold={self.spec.ess_threshold:g} of the responders). A few "
+                "responders stand in for many dropouts; consider trim_quantile=0.99 or fewer "
+                "covariates in the response models.",
                 ESSWarning,
                 stacklevel=3,
             )

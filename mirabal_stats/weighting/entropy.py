@@ -24,20 +24,26 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from mirabal_stats.exceptions import WeightingError
+from mirabal_stats.exceptions import EstimationError, WeightingError
 
 __all__ = ["EntropyFit", "entropy_balance", "entropy_balance_groups"]
 
 
 @dataclass(frozen=True)
 class EntropyFit:
-    """Weights of one group (summing to the group size), the dual solution and convergence."""
+    """Weights of one group (summing to the group size), the dual solution and convergence.
+
+    ``dual`` holds the Lagrange multipliers of the balance constraints on the covariates'
+    original scale (one per entry of ``names``): ``w_i`` is proportional to
+    ``exp(sum_j dual_j x_ij)``.
+    """
 
     weights: np.ndarray
     dual: np.ndarray
     max_imbalance: float
     n_iter: int
     converged: bool
+    names: tuple = ()
 
 
 def _constraint_columns(x: np.ndarray, moments: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +123,13 @@ def entropy_balance(
         hess = (centred * p[:, None]).T @ centred
         # A tiny ridge keeps the Newton system solvable when constraint columns are collinear.
         hess[np.diag_indices_from(hess)] += 1e-12
-        step = np.linalg.solve(hess, grad)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError as err:
+            raise EstimationError(
+                f"entropy balancing of the {label} failed: its Newton system is singular ({err}). "
+                "Remove collinear or near-constant covariates."
+            ) from err
         t = 1.0
         for _ in range(50):
             new_value, new_p = objective(lam - t * step)
@@ -140,12 +152,13 @@ def entropy_balance(
         max_imbalance=imbalance,
         n_iter=n_iter,
         converged=converged,
+        names=tuple(names) if names else tuple(str(j) for j in range(k)),
     )
 
 
 def entropy_balance_groups(
     x: np.ndarray,
-    treatment: np.ndarray,
+    treated: np.ndarray,
     *,
     estimand: str,
     moments: int = 1,
@@ -160,7 +173,7 @@ def entropy_balance_groups(
         raise WeightingError(
             f"moments must be 1 (means) or 2 (means and variances), got {moments!r}."
         )
-    a = np.asarray(treatment, dtype=int)
+    a = np.asarray(treated, dtype=int)
     g, squared = _constraint_columns(np.asarray(x, dtype=float), moments)
     all_names = list(names) if names else [str(j) for j in range(x.shape[1])]
     all_names = all_names + [f"{nm}^2" for nm, sq in zip(all_names, squared) if sq]

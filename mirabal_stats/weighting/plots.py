@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mirabal_stats._results import axes_or_new, group_colour
+from mirabal_stats.exceptions import SpecificationError
+
 __all__ = ["love_plot", "propensity_plot"]
 
 _STATS = {
@@ -15,16 +18,6 @@ _STATS = {
     "smd": ("smd_un", "smd_adj", "standardised mean difference"),
     "ks": ("ks_un", "ks_adj", "Kolmogorov-Smirnov statistic"),
 }
-
-
-def _new_axes(ax, height: float = 4.0):
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    # A Figure not registered with pyplot: no global state, nothing left open between calls.
-    fig = Figure(figsize=(6.0, height))
-    return fig.add_subplot(1, 1, 1)
 
 
 def love_plot(balance, *, ax=None, absolute: bool = True, stat: str = "diff"):
@@ -44,15 +37,18 @@ def love_plot(balance, *, ax=None, absolute: bool = True, stat: str = "diff"):
     matplotlib.axes.Axes
     """
     if stat not in _STATS:
-        raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}.")
+        raise SpecificationError(
+            f"stat must be one of {', '.join(map(repr, _STATS))}, got {stat!r}."
+        )
     before_col, after_col, label = _STATS[stat]
-    table = balance.to_frame()
+    table = balance.frame
     before = table[before_col].to_numpy(dtype=float)
     after = table[after_col].to_numpy(dtype=float)
     if absolute or stat == "ks":
         before, after = np.abs(before), np.abs(after)
-    ax = _new_axes(ax, height=max(3.0, 0.35 * len(table) + 1.0))
+    ax = axes_or_new(ax, figsize=(6.0, max(3.0, 0.35 * len(table) + 1.0)))
     y = np.arange(len(table))[::-1]
+    # A statistic that cannot be computed (NaN) is simply not drawn; the table says why.
     ax.scatter(before, y, facecolors="none", edgecolors="tab:red", label="unweighted", zorder=3)
     ax.scatter(after, y, color="tab:blue", label="weighted", zorder=3)
     for yi, b, a in zip(y, before, after):
@@ -75,26 +71,32 @@ def propensity_plot(results, *, ax=None, bins: int = 30, weighted: bool = False)
     """Overlaid histograms of the propensity score in the two groups.
 
     With ``weighted=True`` the histograms use the weights (after weighting the distributions
-    should be similar). Returns the Axes.
+    should be similar). Entropy balancing estimates no propensity score: the histogram then shows
+    the comparison group's weights. Returns the Axes.
     """
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise SpecificationError(f"bins must be a positive whole number, got {bins!r}.")
     p = results.propensity_values
+    a = results.indicator
+    ax = axes_or_new(ax)
     if p is None:
-        raise ValueError(
-            "method='entropy' estimates no propensity score; plot the weights instead "
-            "(results.weights.hist())."
-        )
-    a = results.treatment
+        ax.hist(results.weight_values[a == 0], bins=bins, color=group_colour(False))
+        ax.set_xlabel("comparison-group weight (entropy balancing estimates no propensity)")
+        ax.set_ylabel("persons")
+        ax.set_title("Weights of the comparison group")
+        return ax
     w = results.weight_values if weighted else np.ones(a.size)
-    ax = _new_axes(ax)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    for code, label, color in ((1, "intervention", "tab:blue"), (0, "comparison", "tab:orange")):
+    for code, label in ((1, "intervention"), (0, "comparison")):
+        if not np.any(w[a == code] > 0):
+            continue
         ax.hist(
             p[a == code],
             bins=edges,
             weights=w[a == code],
             density=True,
             alpha=0.5,
-            color=color,
+            color=group_colour(code == 1),
             label=label,
         )
     ax.set_xlabel("propensity score")

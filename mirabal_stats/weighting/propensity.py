@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from mirabal_stats.exceptions import ConvergenceWarning, SeparationWarning
+from mirabal_stats.exceptions import ConvergenceWarning, EstimationError, SeparationWarning
 
 __all__ = ["LogisticFit", "fit_logistic", "separating_columns"]
 
@@ -49,6 +49,10 @@ class LogisticFit:
     separated : bool
     culprits : list of str
         Covariates involved in the separation (empty when none).
+    log_likelihood : float
+    vcov : numpy.ndarray
+        Covariance of ``coef`` (inverse of the observed information, as R's ``glm``); not
+        meaningful under separation (the information is then nearly singular).
     """
 
     coef: np.ndarray
@@ -60,6 +64,41 @@ class LogisticFit:
     separated: bool
     culprits: list
     log_likelihood: float
+    vcov: np.ndarray | None = None
+
+    @property
+    def std_error(self) -> np.ndarray:
+        """Standard errors of ``coef`` (NaN where the information cannot be inverted)."""
+        if self.vcov is None:
+            return np.full(self.coef.shape, np.nan)
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.where(np.diag(self.vcov) >= 0, np.diag(self.vcov), np.nan))
+
+
+def original_scale(design_scale: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The matrix ``T`` mapping coefficients on standardised columns to the original scale.
+
+    With ``z = (x - center) / scale``: ``coef = T beta`` where ``coef_0 = beta_0 - sum beta_j
+    center_j / scale_j`` and ``coef_j = beta_j / scale_j``.
+    """
+    center, scale = design_scale
+    k = center.size + 1
+    t = np.zeros((k, k))
+    t[0, 0] = 1.0
+    t[0, 1:] = -center / scale
+    t[1:, 1:] = np.diag(1.0 / scale)
+    return t
+
+
+def covariance_from_information(information: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+    """``T inv(information) T'``, or None when the information matrix is singular."""
+    try:
+        inverse = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(inverse)):
+        return None
+    return t @ inverse @ t.T
 
 
 def separating_columns(x: np.ndarray, y: np.ndarray, names: list) -> list:
@@ -104,6 +143,10 @@ def fit_logistic(
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise EstimationError(
+            f"the {context} received non-finite values; check the covariates for NaN or inf."
+        )
     n = y.size
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     center = x.mean(axis=0)
@@ -129,7 +172,13 @@ def fit_logistic(
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            try:
+                step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            except np.linalg.LinAlgError as err:
+                raise EstimationError(
+                    f"the {context} could not be fitted: its information matrix cannot be "
+                    f"factorised ({err}). Remove collinear or near-constant covariates."
+                ) from err
         t = 1.0
         for _ in range(30):
             candidate = beta + t * step
@@ -158,8 +207,12 @@ def fit_logistic(
             warnings.warn(
                 f"The {context} shows (quasi-)complete separation: {n_extreme} unit(s) have fitted "
                 f"probability 0 or 1, involving {', '.join(culprits)}. Coefficients are not finite "
-                "and weights for those units are extreme. Coarsen or drop these covariates, or use "
-                "method='entropy' (which needs no propensity model).",
+                "and weights for those units are extreme. Coarsen or drop these covariates"
+                + (
+                    ", or use method='entropy' (which needs no propensity model)."
+                    if context == "propensity model"
+                    else "."
+                ),
                 SeparationWarning,
                 stacklevel=3,
             )
@@ -170,9 +223,14 @@ def fit_logistic(
             ConvergenceWarning,
             stacklevel=3,
         )
-    coef = np.empty_like(beta)
-    coef[1:] = beta[1:] / scale
-    coef[0] = beta[0] - np.sum(beta[1:] * center / scale)
+    if not np.all(np.isfinite(beta)):
+        raise EstimationError(
+            f"the {context} diverged (non-finite coefficients); remove collinear or "
+            "near-constant covariates."
+        )
+    t = original_scale((center, scale))
+    coef = t @ beta
+    info = (design * (sw * p * (1 - p))[:, None]).T @ design
     return LogisticFit(
         coef=coef,
         names=["(Intercept)", *names],
@@ -183,4 +241,5 @@ def fit_logistic(
         separated=separated,
         culprits=culprits,
         log_likelihood=current,
+        vcov=covariance_from_information(info, t),
     )

@@ -45,7 +45,7 @@ def fitted_lalonde(lalonde):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for estimand in ("ATT", "ATE", "ATO"):
-            out[estimand] = PropensityWeights(estimand=estimand).fit(
-                lalonde, treatment="treat", covariates=LALONDE_COVARIATES
-            )
+            out[estimand] = PropensityWeights(
+                lalonde, group="treat", covariates=LALONDE_COVARIATES, estimand=estimand
+            ).fit()
     return out

@@ -1,5 +1,5 @@
 """Attrition weights: inputs (panel, wide, long), recovery of full-sample means under MAR dropout,
-monotone sequential models, combination with group weights, diagnostics and errors."""
+monotone sequential models, products with group weights, diagnostics and errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirabal_stats.exceptions import ESSWarning, SpecificationError, WeightingError
-from mirabal_stats.weighting import AttritionWeights, PropensityWeights, combine_weights
+from mirabal_stats.exceptions import (
+    ESSWarning,
+    RowsExcludedWarning,
+    SeparationWarning,
+    SpecificationError,
+    WeightingError,
+)
+from mirabal_stats.weighting import AttritionWeights, PropensityWeights, Weights
+from tests._contract import assert_results_contract
 
 N_WAVES = 4
 
@@ -50,7 +57,7 @@ def mar_data():
 
 def test_ipw_recovers_full_sample_mean(mar_data):
     base, resp, y = mar_data
-    res = AttritionWeights(covariates=["x"]).fit(resp, baseline=base)
+    res = AttritionWeights(resp, baseline=base, covariates=["x"]).fit()
     w = res.weights.unstack("wave")
     for t in range(2, N_WAVES + 1):
         full = y[t].mean()
@@ -63,9 +70,9 @@ def test_ipw_recovers_full_sample_mean(mar_data):
 
 def test_wide_and_long_inputs_agree(mar_data):
     base, resp, _ = mar_data
-    wide = AttritionWeights(covariates=["x"]).fit(resp, baseline=base)
+    wide = AttritionWeights(resp, baseline=base, covariates=["x"]).fit()
     long = resp.stack().rename("responded").rename_axis(["person", "wave"]).reset_index()
-    from_long = AttritionWeights(covariates=["x"]).fit(long, baseline=base.reset_index())
+    from_long = AttritionWeights(long, baseline=base.reset_index(), covariates=["x"]).fit()
     pd.testing.assert_series_equal(wide.weights, from_long.weights)
     assert wide.weights.index.names == ["person", "wave"]
     assert (wide.weights[~resp.stack().to_numpy()] == 0).all()
@@ -73,7 +80,7 @@ def test_wide_and_long_inputs_agree(mar_data):
 
 def test_stabilised_weights_average_one_among_responders(mar_data):
     base, resp, _ = mar_data
-    res = AttritionWeights(covariates=["x"]).fit(resp, baseline=base)
+    res = AttritionWeights(resp, baseline=base, covariates=["x"]).fit()
     summary = res.weight_summary()
     np.testing.assert_allclose(summary["mean"], 1.0, atol=0.02)
     assert summary.loc[1, "ess"] == pytest.approx(len(base))
@@ -86,10 +93,11 @@ def test_monotone_sequential_model_recovers_mean():
     base, resp, y = simulate_dropout(np.random.default_rng(5), 4000, monotone=True)
     # Strong monotone dropout: by wave 4 a few responders stand in for many dropouts.
     with pytest.warns(ESSWarning, match="low effective sample size among responders"):
-        res = AttritionWeights(covariates=["x"], monotone=True).fit(
-            resp, baseline=base, prior_outcome=y
-        )
+        res = AttritionWeights(
+            resp, baseline=base, covariates=["x"], monotone=True, prior_outcome=y
+        ).fit()
     assert "prior_outcome" not in res.response_models().columns
+    assert "prior_outcome" in res.to_frame().loc[2].index
     w = res.weights.unstack("wave")
     for t in range(2, N_WAVES + 1):
         se = y[t].std() / np.sqrt(resp[t].sum())
@@ -102,56 +110,93 @@ def test_monotone_sequential_model_recovers_mean():
 def test_monotone_refuses_intermittent_missingness(mar_data):
     base, resp, _ = mar_data
     with pytest.raises(WeightingError, match="respond again after missing"):
-        AttritionWeights(covariates=["x"], monotone=True).fit(resp, baseline=base)
+        AttritionWeights(resp, baseline=base, covariates=["x"], monotone=True)
 
 
 def test_prior_outcome_needs_monotone(mar_data):
     base, resp, y = mar_data
     with pytest.raises(SpecificationError, match="needs monotone=True"):
-        AttritionWeights(covariates=["x"]).fit(resp, baseline=base, prior_outcome=y)
+        AttritionWeights(resp, baseline=base, covariates=["x"], prior_outcome=y)
 
 
 def test_missing_baseline_rows_and_cells_are_errors(mar_data):
     base, resp, _ = mar_data
     with pytest.raises(SpecificationError, match="baseline has no row for 5 person"):
-        AttritionWeights(covariates=["x"]).fit(resp, baseline=base.iloc[5:])
+        AttritionWeights(resp, baseline=base.iloc[5:], covariates=["x"])
     holes = resp.astype(object)
     holes.iloc[0, 1] = None
-    with pytest.raises(SpecificationError, match="1 missing cells"):
-        AttritionWeights(covariates=["x"]).fit(holes, baseline=base)
+    with pytest.raises(SpecificationError, match="1 missing cells .*person 100 at wave 2"):
+        AttritionWeights(holes, baseline=base, covariates=["x"])
     with pytest.raises(SpecificationError, match="pass baseline="):
-        AttritionWeights(covariates=["x"]).fit(resp)
+        AttritionWeights(resp, covariates=["x"])
+    text = resp.astype(object)
+    text.iloc[3, 2] = "no"
+    with pytest.raises(SpecificationError, match="'no' for person 103 at wave 3"):
+        AttritionWeights(text, baseline=base, covariates=["x"])
+    with pytest.warns(RowsExcludedWarning, match="5 baseline person.* not in the response table"):
+        AttritionWeights(resp.iloc[5:], baseline=base, covariates=["x"])
 
 
-def test_combine_with_group_weights_is_product(mar_data):
+def test_product_with_group_weights_is_by_label(mar_data):
     base, resp, _ = mar_data
-    aw = AttritionWeights(covariates=["x"]).fit(resp, baseline=base)
+    aw = AttritionWeights(resp, baseline=base, covariates=["x"]).fit()
     gw = pd.Series(np.linspace(0.5, 2.0, len(base)), index=base.index)
-    combined = aw.combine(gw)
-    expected = aw.weights.to_numpy() * np.repeat(gw.to_numpy(), N_WAVES)
-    np.testing.assert_allclose(combined.to_numpy(), expected)
-    with pytest.raises(SpecificationError, match="missing for 10 person"):
-        combine_weights(aw.weights, gw.iloc[10:])
+    combined = aw * gw
+    assert isinstance(combined, Weights)
+    assert combined.sources == ("attrition", "user")
+    answered = resp.stack()
+    persons = answered[answered].index.get_level_values(0)
+    waves = answered[answered].index.get_level_values(1)
+    expected = aw.weights[answered[answered].index].to_numpy() * gw.reindex(persons).to_numpy()
+    np.testing.assert_allclose(combined.at_answers(persons, waves), expected)
+    # The same product whichever side and whatever the order of the Series.
+    np.testing.assert_allclose((gw.iloc[::-1] * aw).at_answers(persons, waves), expected)
+    # A person without a group weight is refused, not treated as weight 1.
+    with pytest.raises(WeightingError, match="have no weight"):
+        (aw * gw.iloc[10:]).at_answers(persons, waves)
+    assert aw.to_weights().sources == ("attrition",)
 
 
 def test_works_on_indicator_panel():
     from mirabal_stats.datasets import simulate_mirabal
 
     panel, _ = simulate_mirabal(random_seed=3)
-    aw = AttritionWeights().fit(panel)
+    with warnings.catch_warnings():
+        # Everyone answers the first waves (the first survey covers two time points), so some
+        # response models are separated by design.
+        warnings.simplefilter("ignore", SeparationWarning)
+        aw = AttritionWeights(panel).fit()
     responded = panel.responded()
     assert aw.weights.index.get_level_values("person").unique().tolist() == responded.index.tolist()
-    table = aw.to_frame()
+    table = aw.weights_frame()
     assert set(table.columns) == {"person", "wave", "responded", "response_probability", "weights"}
     np.testing.assert_array_equal(table["responded"], responded.stack().to_numpy())
     assert "wave" in aw.summary()
-    baseline = panel.baseline().set_index("person")
+    coefficients = aw.to_frame()
+    assert coefficients.index.names == ["wave", "term"]
+    assert "treated" in coefficients.index.get_level_values("term")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pw = PropensityWeights().fit(
-            baseline, treatment="treated", covariates=["age", "employed", "prior_police"]
-        )
-    combined = aw.combine(pw.weights)
-    assert combined.index.equals(aw.weights.index)
+        pw = PropensityWeights(
+            panel.baseline(), group="group", covariates=["age", "employed", "prior_police"]
+        ).fit()
+    combined = pw * aw
+    observed = panel.to_long(include_missing=False)
+    values = combined.at_answers(observed["person"], observed["wave"])
+    assert np.all(values > 0)
     ax = aw.plot_weights()
     assert ax.get_xlabel() == "wave"
+    assert_results_contract(aw)
+
+
+def test_option_errors(mar_data):
+    base, resp, _ = mar_data
+    for options, message in [
+        ({"ess_threshold": -0.1}, "ess_threshold must be a finite number >= 0 and <= 1"),
+        ({"ess_threshold": float("nan")}, "ess_threshold must be a finite number"),
+        ({"ess_threshold": "0.2"}, "ess_threshold must be a finite number"),
+        ({"trim_quantile": 0.3}, "trim_quantile must be a finite number > 0.5"),
+        ({"monotone": "yes"}, "monotone must be True or False"),
+    ]:
+        with pytest.raises(SpecificationError, match=message):
+            AttritionWeights(resp, baseline=base, covariates=["x"], **options)

@@ -31,6 +31,21 @@ BALANCE_COLUMNS = [
 ]
 
 
+# glm's standard errors, printed by make_reference.R (raw_output.txt, summary(ps)); the printed
+# 9 significant digits allow rtol 1e-6 as for the coefficients.
+GLM_STD_ERRORS = [
+    9.70886397e-01,
+    1.35770505e-02,
+    6.51264413e-02,
+    3.67214679e-01,
+    2.86526191e-01,
+    2.90329152e-01,
+    3.37668268e-01,
+    2.87480394e-05,
+    4.63488410e-05,
+]
+
+
 def test_propensity_coefficients_match_glm(fitted_lalonde, reference):
     fit = fitted_lalonde["ATT"].logistic_fit
     r_names = [
@@ -50,6 +65,15 @@ def test_propensity_coefficients_match_glm(fitted_lalonde, reference):
     np.testing.assert_allclose(fitted_lalonde["ATT"].propensity.iloc[:5], first5, rtol=1e-6)
 
 
+def test_estimate_table_is_the_glm_coefficient_table(fitted_lalonde, reference):
+    """to_frame() is the propensity model's estimate table: glm's coefficients and SEs."""
+    table = fitted_lalonde["ATT"].to_frame()
+    assert list(table.columns[:5]) == ["estimate", "std_error", "lower", "upper", "ci_level"]
+    np.testing.assert_allclose(table["estimate"], fitted_lalonde["ATT"].logistic_fit.coef)
+    np.testing.assert_allclose(table["std_error"], GLM_STD_ERRORS, rtol=1e-6)
+    assert table.index[3] == "race_hispan"
+
+
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_weights_and_ess_match_r(fitted_lalonde, reference, estimand):
     res = fitted_lalonde[estimand]
@@ -62,7 +86,7 @@ def test_weights_and_ess_match_r(fitted_lalonde, reference, estimand):
     assert ess.loc["control", "ess"] == pytest.approx(
         ref_value(reference, "ess_control", estimand), rel=1e-6
     )
-    w, a = res.weights.to_numpy(), res.treatment
+    w, a = res.weights.to_numpy(), res.indicator
     assert w[a == 0].max() == pytest.approx(
         ref_value(reference, "weight_control_max", estimand), rel=1e-6
     )
@@ -71,7 +95,7 @@ def test_weights_and_ess_match_r(fitted_lalonde, reference, estimand):
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 @pytest.mark.parametrize("when", ["un", "adj"])
 def test_balance_statistics_match_cobalt_conventions(fitted_lalonde, reference, estimand, when):
-    table = fitted_lalonde[estimand].balance().to_frame()
+    table = fitted_lalonde[estimand].balance().frame
     assert list(table.index) == BALANCE_COLUMNS
     binary = table["type"] == "binary"
     r_smd = np.array([ref_value(reference, f"smd_{when}", estimand, c) for c in BALANCE_COLUMNS])
@@ -90,7 +114,7 @@ def test_balance_statistics_match_cobalt_conventions(fitted_lalonde, reference, 
 
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_variance_ratios_match_r(fitted_lalonde, reference, estimand):
-    table = fitted_lalonde[estimand].balance().to_frame()
+    table = fitted_lalonde[estimand].balance().frame
     for c in ["age", "educ", "re74", "re75"]:
         assert table.loc[c, "vr_un"] == pytest.approx(
             ref_value(reference, "vr_un", estimand, c), rel=1e-6
@@ -104,7 +128,7 @@ def test_variance_ratios_match_r(fitted_lalonde, reference, estimand):
 @pytest.mark.parametrize("estimand", ESTIMANDS)
 def test_weighted_difference_matches_svyglm(lalonde, fitted_lalonde, reference, estimand):
     eff = weighted_effect(
-        lalonde, outcome="re78", treatment="treat", weights=fitted_lalonde[estimand].weights
+        lalonde, response="re78", group="treat", weights=fitted_lalonde[estimand].weights
     )
     assert eff.estimate == pytest.approx(
         ref_value(reference, "svyglm_estimate", estimand, "treat"), rel=1e-6
@@ -123,8 +147,8 @@ def test_weighted_difference_matches_svyglm(lalonde, fitted_lalonde, reference, 
 def test_weighted_regression_matches_svyglm(lalonde, fitted_lalonde, reference, estimand):
     eff = weighted_effect(
         lalonde,
-        outcome="re78",
-        treatment="treat",
+        response="re78",
+        group="treat",
         weights=fitted_lalonde[estimand].weights,
         covariates=LALONDE_COVARIATES,
     )
@@ -140,8 +164,8 @@ def test_weighted_regression_matches_svyglm(lalonde, fitted_lalonde, reference, 
 def test_m_estimation_se_matches_stacked_r(lalonde, fitted_lalonde, reference, estimand):
     eff = weighted_effect(
         lalonde,
-        outcome="re78",
-        treatment="treat",
+        response="re78",
+        group="treat",
         weights=fitted_lalonde[estimand],
         se_method="m_estimation",
     )
@@ -154,13 +178,13 @@ def test_published_weightit_values(lalonde, fitted_lalonde):
     """WeightIt documentation: ESS 99.82, max control weight 3.743, ATT 1214.1, SE 798.2, balance."""
     res = fitted_lalonde["ATT"]
     assert round(res.effective_sample_size().loc["control", "ess"], 2) == 99.82
-    assert round(res.weights[res.treatment == 0].max(), 3) == 3.743
+    assert round(res.weights[res.indicator == 0].max(), 3) == 3.743
     eff = weighted_effect(
-        lalonde, outcome="re78", treatment="treat", weights=res, se_method="m_estimation"
+        lalonde, response="re78", group="treat", weights=res, se_method="m_estimation"
     )
     assert round(eff.estimate, 1) == 1214.1
     assert round(eff.std_error, 1) == 798.2
-    table = res.balance().to_frame()
+    table = res.balance().frame
     after = {
         "age": 0.1188,
         "educ": -0.0284,
@@ -186,17 +210,17 @@ def test_published_weightit_values(lalonde, fitted_lalonde):
 def test_entropy_balancing_matches_r_dual_solution(lalonde, reference):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = PropensityWeights(estimand="ATT", method="entropy").fit(
-            lalonde, treatment="treat", covariates=LALONDE_COVARIATES
-        )
-    w, a = res.weights.to_numpy(), res.treatment
+        res = PropensityWeights(
+            lalonde, group="treat", covariates=LALONDE_COVARIATES, estimand="ATT", method="entropy"
+        ).fit()
+    w, a = res.weights.to_numpy(), res.indicator
     assert res.effective_sample_size().loc["control", "ess"] == pytest.approx(
         ref_value(reference, "ebal_ess_control", "ATT"), rel=1e-4
     )
     assert w[a == 0].max() == pytest.approx(
         ref_value(reference, "ebal_weight_control_max", "ATT"), rel=1e-4
     )
-    eff = weighted_effect(lalonde, outcome="re78", treatment="treat", weights=res)
+    eff = weighted_effect(lalonde, response="re78", group="treat", weights=res)
     assert eff.estimate == pytest.approx(
         ref_value(reference, "ebal_svyglm_estimate", "ATT", "treat"), rel=1e-4
     )

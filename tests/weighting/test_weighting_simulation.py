@@ -47,16 +47,16 @@ def replications():
         with warnings.catch_warnings():
             # Balance in single replications is not what this test is about.
             warnings.simplefilter("ignore")
-            pw = PropensityWeights(estimand="ATT").fit(
-                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False
-            )
-            eb = PropensityWeights(estimand="ATT", method="entropy").fit(
-                df, treatment="treat", covariates=["x1", "x2", "x3"], warn=False
-            )
+            pw = PropensityWeights(
+                df, group="treat", covariates=["x1", "x2", "x3"], estimand="ATT"
+            ).fit()
+            eb = PropensityWeights(
+                df, group="treat", covariates=["x1", "x2", "x3"], estimand="ATT", method="entropy"
+            ).fit()
         m_est = weighted_effect(
-            df, outcome="y", treatment="treat", weights=pw, se_method="m_estimation"
+            df, response="y", group="treat", weights=pw, se_method="m_estimation"
         )
-        ebal = weighted_effect(df, outcome="y", treatment="treat", weights=eb)
+        ebal = weighted_effect(df, response="y", group="treat", weights=eb)
         naive = df.loc[df["treat"] == 1, "y"].mean() - df.loc[df["treat"] == 0, "y"].mean()
         frame = m_est.to_frame().iloc[0]
         rows.append(

@@ -123,26 +123,43 @@ def test_weighted_ks_by_hand():
     assert weighted_ks(x, A)[0] == pytest.approx(1 / 2 - 1 / 3)
 
 
-def test_formula_equals_treatment_and_covariates(lalonde, fitted_lalonde):
+def test_plain_formula_equals_group_and_covariates(lalonde, fitted_lalonde):
+    from mirabal_stats.exceptions import BalanceWarning
     from mirabal_stats.weighting import PropensityWeights
 
-    res = PropensityWeights().fit(
-        lalonde, formula="treat ~ age + educ + race + married + nodegree + re74 + re75", warn=False
-    )
+    with pytest.warns(BalanceWarning, match=r"age \(\+0.119\)"):
+        res = PropensityWeights(
+            lalonde, formula="treat ~ age + educ + race + married + nodegree + re74 + re75"
+        ).fit()
     np.testing.assert_allclose(res.weights, fitted_lalonde["ATT"].weights)
+    assert list(res.balance().frame.index) == list(fitted_lalonde["ATT"].balance().frame.index)
 
 
-def test_weights_aligned_to_input_index(lalonde):
+def test_weights_keyed_by_index_label_when_no_person_column(lalonde):
     from mirabal_stats.weighting import PropensityWeights
 
     shuffled = lalonde.sample(frac=1.0, random_state=np.random.default_rng(3).integers(1 << 31))
     shuffled.index = pd.Index([f"p{i}" for i in range(len(shuffled))])
-    res = PropensityWeights().fit(
-        shuffled, treatment="treat", covariates=["age", "educ", "re74"], warn=False
-    )
+    res = PropensityWeights(shuffled, group="treat", covariates=["age", "educ", "re74"]).fit()
     assert res.weights.index.equals(shuffled.index)
     assert (res.weights[shuffled["treat"] == 1] == 1).all()
     assert res.propensity.between(0, 1).all()
+
+
+def test_weights_keyed_by_person_column(lalonde):
+    """With a person column the weights are keyed by it, whatever the row order or index."""
+    from mirabal_stats.weighting import PropensityWeights
+
+    data = lalonde.assign(person=[f"id{i}" for i in range(len(lalonde))])
+    reordered = data.iloc[::-1].reset_index(drop=True)
+    one = PropensityWeights(data, group="treat", covariates=["age", "educ", "re74"]).fit()
+    two = PropensityWeights(reordered, group="treat", covariates=["age", "educ", "re74"]).fit()
+    assert one.weights.index.name == "person"
+    pd.testing.assert_series_equal(one.weights, two.weights.reindex(one.weights.index))
+    assert (
+        one.to_weights().for_persons(["id3", "id0"]).tolist()
+        == one.weights[["id3", "id0"]].tolist()
+    )
 
 
 def test_results_are_immutable(fitted_lalonde):
@@ -156,15 +173,20 @@ def test_results_are_immutable(fitted_lalonde):
         res.weight_values[0] = 5.0
 
 
-def test_summary_and_overlap(fitted_lalonde):
+def test_summary_overlap_and_tables(fitted_lalonde):
+    from mirabal_stats._results import Summary
+
     res = fitted_lalonde["ATT"]
     text = res.summary()
+    assert isinstance(text, Summary)
     assert "99.8 of 429" in text and "age" in text
     ov = res.overlap()
     assert list(ov.index) == ["treated", "control"]
     assert ov.loc["control", "min"] < ov.loc["treated", "min"]
     assert res.provenance.settings["estimand"] == "ATT"
-    assert res.to_frame().columns.tolist() == ["treatment", "propensity", "weights"]
+    per_person = res.weights_frame()
+    assert per_person.columns.tolist() == ["group", "treated", "propensity", "weights"]
+    assert per_person["weights"].equals(res.weights)
 
 
 def test_balance_threshold_is_user_settable(fitted_lalonde):
@@ -174,3 +196,49 @@ def test_balance_threshold_is_user_settable(fitted_lalonde):
     assert set(strict.unbalanced) == {"age", "educ", "married", "nodegree", "re75"}
     vr = fitted_lalonde["ATT"].balance(threshold=0.2, vr_threshold=2.0)
     assert vr.unbalanced == ["age"]  # variance ratio 0.458 < 1/2
+
+
+def test_balance_table_is_a_diagnostics_table_with_a_summary(fitted_lalonde):
+    from mirabal_stats._results import Summary
+
+    bal = fitted_lalonde["ATT"].balance()
+    assert not hasattr(bal, "to_frame")
+    assert "balanced" in bal.frame.columns
+    assert isinstance(bal.summary(), Summary)
+    assert "age (+0.119)" in bal.summary()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: smd(np.ones(3), np.array([1, 0])), "treated has 2 entries but the other arrays"),
+        (lambda: smd(np.arange(3.0), np.array([1, 2, 0])), "0/1 array"),
+        (
+            lambda: weighted_ks(np.arange(3.0), np.array([1, 0, 0]), weights=[1.0, np.nan, 1.0]),
+            "missing or infinite",
+        ),
+        (lambda: normalize_weights(np.ones(2), np.array([1, 0, 1])), "has 3 entries"),
+        (
+            lambda: trim_weights(np.ones(3), np.array([1, 0, 0]), quantile="0.99"),
+            "quantile must be a finite number",
+        ),
+        (
+            lambda: trim_weights(
+                np.ones(3),
+                np.array([1, 0, 0]),
+                propensity=np.ones(3) / 2,
+                propensity_bounds=(0.9, 0.1),
+            ),
+            "lower < upper",
+        ),
+        (
+            lambda: weights_from_propensity(np.array([0.5, 1.5]), np.array([1, 0])),
+            "probabilities between 0 and 1",
+        ),
+        (lambda: effective_sample_size([1.0, -1.0]), "finite and non-negative"),
+        (lambda: variance_ratio(np.arange(3.0), np.array([0, 0, 0])), "treated group has no"),
+    ],
+)
+def test_pure_functions_refuse_bad_arrays_with_named_errors(call, message):
+    with pytest.raises(SpecificationError, match=message):
+        call()
