@@ -64,6 +64,12 @@ __all__ = ["check_options", "evaluate", "pillar_api", "planned_steps"]
 #: Keys of ``[table] options`` that the config sets elsewhere (so they may not be repeated).
 _RESERVED = {
     "weighting": {
+        "data": "[data] persons",
+        "group": "[columns] group",
+        "treated": "[design] treated",
+        "covariates": "[design] covariates",
+        "formula": "[design] covariates",
+        "person": "[columns.persons] person",
         "estimand": "[design] estimand",
         "random_seed": "seed (top level)",
     },
@@ -518,11 +524,17 @@ def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> Weightin
     cls = _require("weighting", "PropensityWeights", "Propensity weighting")
     table = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
     options = dict(config.get("weighting", "options"))
-    fitted = cls(estimand=config.get("design", "estimand"), random_seed=config.seed, **options).fit(
-        table, treatment="treated", covariates=list(config.get("design", "covariates"))
-    )
+    fitted = cls(
+        table,
+        group="treated",
+        treated=1,
+        covariates=list(config.get("design", "covariates")),
+        estimand=config.get("design", "estimand"),
+        random_seed=config.seed,
+        **options,
+    ).fit()
     balance = fitted.balance()
-    frame = balance.to_frame()
+    frame = balance.frame
     columns = [
         "type",
         "mean_treated_un",
@@ -533,7 +545,7 @@ def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> Weightin
         "vr_adj",
         "balanced",
     ]
-    comparison = fitted.weights[fitted.treatment == 0]
+    comparison = fitted.weights[fitted.indicator == 0]
     return WeightingDigest(
         estimand=fitted.estimand,
         method=fitted.method,
@@ -544,11 +556,7 @@ def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> Weightin
         ess=fitted.effective_sample_size(),
         ess_threshold=float(fitted.spec.ess_threshold),
         comparison_weight_range=(float(comparison.min()), float(comparison.max())),
-        person_weights=pd.Series(
-            fitted.weights.to_numpy(),
-            index=pd.Index(table["person"], name="person"),
-            name="weights",
-        ),
+        person_weights=fitted.weights.rename_axis("person"),
         love_plot=figure_from_matplotlib(
             fitted.plot_love(),
             name="love-plot",
