@@ -231,7 +231,7 @@ def cluster_client(client, scheduler, n_workers: int | None, n_tasks: int) -> It
     distributed = _import_distributed()
     if scheduler is not None:
         try:
-            own = distributed.Client(scheduler, timeout="30s", set_as_default=False)
+            own = distributed.Client(scheduler, timeout="20s", set_as_default=False)
         except OSError as err:
             raise SpecificationError(
                 f"could not connect to the Dask scheduler at {scheduler!r} ({err}); start it "
@@ -247,7 +247,7 @@ def cluster_client(client, scheduler, n_workers: int | None, n_tasks: int) -> It
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     own = distributed.Client(cluster, set_as_default=False)
