@@ -148,15 +148,15 @@ class MirabalDesign:
             object.__setattr__(self, "indicators", codes)
         for name in ("effect_profile", "retention"):
             value = getattr(self, name)
-            if value is not None:
-                try:
-                    if isinstance(value, (str, bytes, dict)):
-                        raise TypeError(name)
-                    object.__setattr__(self, name, tuple(float(v) for v in value))
-                except (TypeError, ValueError) as err:
-                    raise SpecificationError(
-                        f"MirabalDesign({name}=...) must be a sequence of numbers, got {value!r}."
-                    ) from err
+            if value is None:
+                continue
+            message = f"MirabalDesign({name}=...) must be a sequence of numbers, got {value!r}."
+            if isinstance(value, (str, bytes, dict)):
+                raise SpecificationError(message)
+            try:
+                object.__setattr__(self, name, tuple(float(v) for v in value))
+            except (TypeError, ValueError) as err:
+                raise SpecificationError(message) from err
         for name in ("baseline_pct", "effect_pp", "effect_log_odds"):
             value = getattr(self, name)
             if isinstance(value, dict):
