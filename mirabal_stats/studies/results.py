@@ -14,7 +14,7 @@ from mirabal_stats.studies.performance import MEASURES, performance_measures
 __all__ = ["StudyResults"]
 
 _ID_COLUMNS = ["analysis", "level", "estimand", "scale", "replicate"]
-_TAIL_COLUMNS = ["warnings", "error", "seconds"]
+_TAIL_COLUMNS = ["warnings", "error", "seconds", "cpu_seconds"]
 
 
 class StudyResults(Results):
@@ -26,7 +26,8 @@ class StudyResults(Results):
       ``analysis, level, estimand, scale`` (and the design value of a power curve),
       ``replicate``, the analysis' extra columns (``prob_beneficial``, ``rhat_max`` ...),
       ``warnings`` (warning classes raised by the fit, with counts), ``error`` (why a fit
-      failed) and ``seconds`` (the only column that depends on the machine);
+      failed), ``seconds`` and ``cpu_seconds`` (wall and CPU time of the analysis: the only
+      columns that depend on the machine);
     - :meth:`performance_frame`: per analysis x estimand x scale, bias, empirical and model SE,
       RMSE, coverage, mean interval width and power, each with its Monte-Carlo SE
       (:mod:`mirabal_stats.studies.performance`);

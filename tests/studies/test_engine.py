@@ -34,7 +34,9 @@ def _study(**options) -> StudyResults:
 
 def _same(a: StudyResults, b: StudyResults) -> None:
     pd.testing.assert_frame_equal(
-        a.to_frame().drop(columns="seconds"), b.to_frame().drop(columns="seconds"), check_exact=True
+        a.to_frame().drop(columns=["seconds", "cpu_seconds"]),
+        b.to_frame().drop(columns=["seconds", "cpu_seconds"]),
+        check_exact=True,
     )
     pd.testing.assert_frame_equal(a.performance_frame(), b.performance_frame(), check_exact=True)
     assert str(a.summary()) == str(b.summary())
@@ -255,3 +257,55 @@ def test_an_unreachable_scheduler_is_named():
             progress=False,
             scheduler=f"tcp://127.0.0.1:{_free_port()}",
         )
+
+
+TINY = MirabalDesign(indicators=("slapped_pushed",), n_waves=2, attrition="none")
+
+
+def test_sample_size_result_follows_the_contract_and_reuses_replicates(client):
+    from mirabal_stats.studies import sample_size
+    from tests.studies._slow_analysis import known_power
+
+    result = sample_size(
+        TINY,
+        analyses.custom(known_power, name="known"),
+        scale="z",
+        n_range=(20, 200),
+        n_replicates=10,
+        max_rounds=1,
+        random_seed=3,
+        client=client,
+        progress=False,
+    )
+    curve = result.curve_frame()
+    assert int(curve["n_replicates"].sum()) == len(result.study.to_frame())
+    assert result.rounds == 1 and len(curve) == 5
+    assert list(result.to_frame().columns[:5]) == [
+        "estimate",
+        "std_error",
+        "lower",
+        "upper",
+        "ci_level",
+    ]
+    assert_results_contract(result)
+
+
+@pytest.mark.slow  # about 700 replicates of a tiny design
+def test_sample_size_finds_the_analytic_answer(client):
+    from mirabal_stats.studies import sample_size
+    from tests.studies._slow_analysis import known_power
+
+    result = sample_size(
+        TINY,
+        analyses.custom(known_power, name="known"),
+        scale="z",
+        n_range=(20, 200),
+        n_replicates=100,
+        max_rounds=3,
+        random_seed=4,
+        client=client,
+        progress=False,
+    )
+    row = result.to_frame().iloc[0]
+    assert abs(row["estimate"] - 62.8) <= 3 * row["std_error"], row
+    assert row["std_error"] < 6
