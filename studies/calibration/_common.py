@@ -66,6 +66,13 @@ def write(name: str, study, *, smoke: bool, seconds: float, notes: list[str]) ->
             .first()
             .reset_index()
         )
+    timing = (
+        table.groupby(["analysis", "replicate"])[["seconds", "cpu_seconds"]]
+        .first()
+        .groupby("analysis")
+        .mean()
+        .round(2)
+    )
     record = {
         "label": "SMOKE RUN (too few replicates to judge anything; proves the script)"
         if smoke
@@ -80,6 +87,7 @@ def write(name: str, study, *, smoke: bool, seconds: float, notes: list[str]) ->
         "analyses": study.provenance.settings["analyses"],
         "packages": study.provenance.packages,
         "notes": notes,
+        "mean_seconds_per_replicate": json.loads(timing.reset_index().to_json(orient="records")),
         "performance": json.loads(perf.to_json(orient="records")),
         "failures": json.loads(study.failures_frame().to_json(orient="records")),
         "diagnostics_per_replicate": None
@@ -130,6 +138,13 @@ def write(name: str, study, *, smoke: bool, seconds: float, notes: list[str]) ->
             "",
             markdown_table(by.reset_index()),
         ]
+    lines += [
+        "",
+        "Mean wall and CPU seconds per replicate and analysis (the machine was shared "
+        "when smoke runs were made: CPU seconds are the better guide):",
+        "",
+        markdown_table(timing.reset_index()),
+    ]
     if record["failures"]:
         lines += [
             "",

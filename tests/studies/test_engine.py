@@ -262,7 +262,7 @@ def test_an_unreachable_scheduler_is_named():
 TINY = MirabalDesign(indicators=("slapped_pushed",), n_waves=2, attrition="none")
 
 
-def test_sample_size_result_follows_the_contract_and_reuses_replicates(client):
+def test_sample_size_result_follows_the_contract(client):
     from mirabal_stats.studies import sample_size
     from tests.studies._slow_analysis import known_power
 
