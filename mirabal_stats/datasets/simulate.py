@@ -129,43 +129,50 @@ def _draw_covariates(rng: np.random.Generator, n: int) -> pd.DataFrame:
     )
 
 
-def _propensity_logit(x: pd.DataFrame) -> np.ndarray:
-    area = x["area"].map({"north": 0.3, "midlands": 0.0, "south": -0.3}).to_numpy()
+def _propensity_logit(x: pd.DataFrame, confounding: float = 1.0) -> np.ndarray:
+    # ``confounding`` scales every covariate coefficient (0: groups exchangeable, as randomised);
+    # each coefficient is multiplied first so that the default (1.0) is bit-for-bit unchanged.
+    k = confounding
+    area = x["area"].map({"north": 0.3 * k, "midlands": 0.0, "south": -0.3 * k}).to_numpy()
     return (
         0.55
-        - 1.0 * x["separated"].to_numpy()
-        + 0.5 * x["children"].to_numpy()
-        + 0.3 * (x["prior_police"].to_numpy() - 1.2)
-        + 0.02 * (x["age"].to_numpy() - 36.0)
+        - 1.0 * k * x["separated"].to_numpy()
+        + 0.5 * k * x["children"].to_numpy()
+        + 0.3 * k * (x["prior_police"].to_numpy() - 1.2)
+        + 0.02 * k * (x["age"].to_numpy() - 36.0)
         + area
     )
 
 
-def _severity_mean(x: pd.DataFrame) -> np.ndarray:
+def _severity_mean(x: pd.DataFrame, scale: float = 1.0) -> np.ndarray:
     """x' lambda: prior call-outs raise severity, older and employed women report less."""
     return (
-        0.35 * (x["prior_police"].to_numpy() - 1.2)
-        - 0.015 * (x["age"].to_numpy() - 36.0)
-        - 0.2 * (x["employed"].to_numpy() - 0.5)
+        0.35 * scale * (x["prior_police"].to_numpy() - 1.2)
+        - 0.015 * scale * (x["age"].to_numpy() - 36.0)
+        - 0.2 * scale * (x["employed"].to_numpy() - 0.5)
     )
 
 
-def _covariate_change(x: pd.DataFrame) -> np.ndarray:
+def _covariate_change(x: pd.DataFrame, scale: float = 1.0) -> np.ndarray:
     """x' gamma: beneficial change after baseline that does not come from the programme."""
-    return 0.6 * x["separated"].to_numpy() - 0.1 * (x["prior_police"].to_numpy() - 1.2)
+    return 0.6 * scale * x["separated"].to_numpy() - 0.1 * scale * (
+        x["prior_police"].to_numpy() - 1.2
+    )
 
 
-def _trend(months: np.ndarray) -> np.ndarray:
-    # Common improvement on the beneficial log-odds scale, levelling off at about 0.4.
-    return 0.4 * (1.0 - np.exp(-np.asarray(months) / 4.0))
+def _trend(months: np.ndarray, level: float = 0.4) -> np.ndarray:
+    # Common improvement on the beneficial log-odds scale, levelling off at ``level`` (0.4).
+    return level * (1.0 - np.exp(-np.asarray(months) / 4.0))
 
 
-def _draw_sample(rng: np.random.Generator, n_intervention: int, n_comparison: int) -> pd.DataFrame:
+def _draw_sample(
+    rng: np.random.Generator, n_intervention: int, n_comparison: int, confounding: float = 1.0
+) -> pd.DataFrame:
     """Draw candidates, assign groups by propensity, keep the first n of each group."""
     treated, control = [], []
     while sum(map(len, treated)) < n_intervention or sum(map(len, control)) < n_comparison:
         pool = _draw_covariates(rng, 4 * (n_intervention + n_comparison))
-        g = rng.random(len(pool)) < expit(_propensity_logit(pool))
+        g = rng.random(len(pool)) < expit(_propensity_logit(pool, confounding))
         treated.append(pool[g])
         control.append(pool[~g])
     x = pd.concat(
@@ -178,36 +185,109 @@ def _draw_sample(rng: np.random.Generator, n_intervention: int, n_comparison: in
 
 @lru_cache(maxsize=16)
 def _calibrate_cached(
-    indicators: tuple[str, ...], months: tuple[float, ...], after_wave: int, sigma: float
+    indicators: tuple[str, ...],
+    months: tuple[float, ...],
+    after_wave: int,
+    sigma: float,
+    options: tuple = (),
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
     # Calibration depends only on the design, not on the seed: compute it once per design.
-    return _calibrate(indicator_catalogue().loc[list(indicators)], list(months), after_wave, sigma)
+    # ``options`` holds the design keywords that differ from their defaults, as sorted pairs.
+    return _calibrate(
+        indicator_catalogue().loc[list(indicators)],
+        list(months),
+        after_wave,
+        sigma,
+        **dict(options),
+    )
 
 
 def _calibrate(
-    catalogue: pd.DataFrame, months: list[float], after_wave: int, sigma: float
+    catalogue: pd.DataFrame,
+    months: list[float],
+    after_wave: int,
+    sigma: float,
+    *,
+    confounding: float = 1.0,
+    covariate_effects: float = 1.0,
+    comparison_change: float = 0.4,
+    baseline_pct: tuple = (),
+    effect_pp: tuple | None = None,
+    effect_log_odds: tuple | None = None,
+    profile: tuple | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
     """Solve a_k and d_k on a fixed reference population of intervention persons."""
     rng = np.random.default_rng(_REFERENCE_SEED)
-    x = _draw_sample(rng, _REFERENCE_SIZE, 0)
-    u = _severity_mean(x) + sigma * rng.standard_normal(len(x))
-    change = _covariate_change(x)
+    x = _draw_sample(rng, _REFERENCE_SIZE, 0, confounding)
+    u = _severity_mean(x, covariate_effects) + sigma * rng.standard_normal(len(x))
+    change = _covariate_change(x, covariate_effects)
     b = np.where(catalogue["beneficial"].to_numpy() == "increase", 1.0, -1.0)
-    trend_after = _trend(np.array(months))[after_wave]
+    trend = _trend(np.array(months), comparison_change)
+    trend_after = trend[after_wave]
+    before = catalogue["target_before_pct"].to_numpy(dtype=float).copy()
+    override = dict(baseline_pct)
+    for k, code in enumerate(catalogue.index):
+        if code in override:
+            before[k] = override[code]
     a = np.empty(len(catalogue))
     d = np.empty(len(catalogue))
-    for k, (p0, p1) in enumerate(
-        zip(catalogue["target_before_pct"] / 100.0, catalogue["target_after_pct"] / 100.0)
-    ):
+    for k, (p0, p1) in enumerate(zip(before / 100.0, catalogue["target_after_pct"] / 100.0)):
         base = -b[k] * u
         a[k] = optimize.brentq(
             lambda ak, base=base, p0=p0: expit(ak + base).mean() - p0, -30, 30, xtol=1e-12
         )
-        after = a[k] + base + b[k] * (trend_after + change)
-        d[k] = optimize.brentq(
-            lambda dk, after=after, p1=p1: expit(after + dk).mean() - p1, -30, 30, xtol=1e-12
-        )
+        if effect_log_odds is not None:
+            d[k] = b[k] * effect_log_odds[k]
+        elif effect_pp is not None:
+            d[k] = _solve_pp_effect(
+                a[k] + base,
+                b[k],
+                trend,
+                change,
+                np.asarray(profile),
+                effect_pp[k],
+                catalogue.index[k],
+            )
+        else:
+            after = a[k] + base + b[k] * (trend_after + change)
+            d[k] = optimize.brentq(
+                lambda dk, after=after, p1=p1: expit(after + dk).mean() - p1, -30, 30, xtol=1e-12
+            )
     return a, d, x, u
+
+
+def _solve_pp_effect(
+    level: np.ndarray,
+    sign: float,
+    trend: np.ndarray,
+    change: np.ndarray,
+    profile: np.ndarray,
+    effect: float,
+    code: str,
+) -> float:
+    """The log-odds effect d whose average effect on the treated over the post waves is
+    ``effect`` percentage points (beneficial orientation) in the reference population."""
+    if effect == 0.0:
+        return 0.0
+    # Counterfactual log-odds at each post wave: (persons, post waves).
+    eta0 = level[:, None] + sign * (trend[None, 1:] + change[:, None])
+    p0 = expit(eta0).mean()
+    target = sign * effect / 100.0
+
+    def gap(dk: float) -> float:
+        return float(expit(eta0 + dk * profile[None, :]).mean() - p0 - target)
+
+    low, high = gap(-30.0), gap(30.0)
+    if not np.isfinite(low) or not np.isfinite(high) or low * high > 0:
+        # Beneficial effects that a finite log-odds effect can reach: up to all "yes" or all "no".
+        reach = sorted((-sign * 100.0 * p0, sign * 100.0 * (1.0 - p0)))
+        raise SpecificationError(
+            f"effect_pp={effect:g} is not reachable for indicator {code!r}: without the programme "
+            f"{100 * p0:.1f}% would answer 'yes' after baseline, so its beneficial effect must lie "
+            f"strictly between {reach[0]:.1f} and {reach[1]:.1f} pp (and effect_profile must not "
+            "be all zeros). Choose a smaller effect or another baseline_pct."
+        )
+    return float(optimize.brentq(gap, -30.0, 30.0, xtol=1e-12))
 
 
 def _true_survival(x_ref: pd.DataFrame, u_ref: np.ndarray, params: dict) -> pd.DataFrame:
@@ -301,6 +381,13 @@ def simulate_mirabal(
     item_missing: float = 0.02,
     reoffending_hazard_ratio: float = 0.6,
     effect_profile=None,
+    baseline_pct: dict | None = None,
+    effect_pp=None,
+    effect_log_odds=None,
+    comparison_change: float = 0.4,
+    covariate_effects: float = 1.0,
+    confounding: float = 1.0,
+    retention=None,
 ) -> tuple[IndicatorPanel, MirabalTruth]:
     """Simulate an evaluation panel with the Project Mirabal design and known truth.
 
@@ -351,6 +438,36 @@ def simulate_mirabal(
         log-odds effect, e.g. ``[0.25, 1, 1, 1, 1]`` for an effect that builds up after the
         first follow-up. Default: 1 at every post wave (the effects calibrated to the published
         after figures). The truth's ``log_odds`` is then the mean over the post waves.
+    baseline_pct : dict, optional
+        Intervention-group prevalence of "yes" at baseline (%, strictly between 0 and 100) for
+        some indicators, replacing the catalogue's published (or assumed) "before" figure.
+    effect_pp : float or dict, optional
+        Programme effect in percentage points, beneficial orientation (positive = improvement):
+        one number for every indicator, or a dict giving one per indicator. ``d_k`` is then
+        solved so that the average effect on the treated over the post waves (the truth's
+        ``beneficial_pp``) equals it in the reference population, instead of calibrating to the
+        published "after" figures.
+    effect_log_odds : float or dict, optional
+        Programme effect on the beneficial log-odds (conditional on the person), at a wave whose
+        ``effect_profile`` multiplier is 1; exclusive with ``effect_pp``.
+    comparison_change : float, default 0.4
+        Common change of every woman's beneficial log-odds over follow-up without the programme
+        (the plateau of ``trend(t) = comparison_change * (1 - exp(-month / 4))``).
+    covariate_effects : float, default 1.0
+        Multiplier of the covariates' effects on the latent severity and on the change after
+        baseline. With ``covariate_effects=0`` and ``sigma_person=0`` persons differ by their
+        group only (no person effect).
+    confounding : float, default 1.0
+        Multiplier of the covariates' coefficients in the assignment to the intervention group;
+        0 makes the groups exchangeable (as randomised), larger values confound more.
+    retention : sequence of float, optional
+        Expected share of the persons still answering at each wave (``n_waves`` values,
+        non-increasing, > 0; the first two are 1 because the first survey covers the first two
+        time points), e.g. ``[1, 1, .9, .8, .7, .6]``. The intercept of each wave's dropout
+        hazard is solved on the sample so that, among the persons still answering, the expected
+        share dropping out is ``1 - retention[t] / retention[t - 1]``; the group, covariate and
+        MNAR terms of ``attrition`` keep their effects around it. Default: the Mirabal-like
+        hazards (intercepts -2.4, -2.15, ...).
 
     Returns
     -------
@@ -422,21 +539,34 @@ def simulate_mirabal(
         catalogue = catalogue.loc[list(indicators)]
     months = wave_months(n_waves)
     after_wave = int(np.argmin(np.abs(np.array(months) - 12.0)))
+    options, hazards = _design_options(
+        codes=list(catalogue.index),
+        n_waves=n_waves,
+        attrition=attrition,
+        profile=profile,
+        baseline_pct=baseline_pct,
+        effect_pp=effect_pp,
+        effect_log_odds=effect_log_odds,
+        comparison_change=comparison_change,
+        covariate_effects=covariate_effects,
+        confounding=confounding,
+        retention=retention,
+    )
     a, d, x_ref, u_ref = _calibrate_cached(
-        tuple(catalogue.index), tuple(months), after_wave, float(sigma_person)
+        tuple(catalogue.index), tuple(months), after_wave, float(sigma_person), options
     )
 
     rng = np.random.default_rng(random_seed)
-    sample = _draw_sample(rng, n_intervention, n_comparison)
+    sample = _draw_sample(rng, n_intervention, n_comparison, float(confounding))
     n = len(sample)
     g = sample["treated"].to_numpy()
     persons = np.arange(1001, 1001 + n)
     e = rng.standard_normal(n)
-    u = _severity_mean(sample) + sigma_person * e
-    change = _covariate_change(sample)
+    u = _severity_mean(sample, float(covariate_effects)) + sigma_person * e
+    change = _covariate_change(sample, float(covariate_effects))
     b = np.where(catalogue["beneficial"].to_numpy() == "increase", 1.0, -1.0)
     post = (np.arange(n_waves) > 0).astype(float)
-    trend = _trend(np.array(months))
+    trend = _trend(np.array(months), float(comparison_change))
 
     # eta[i, k, t] without and with the programme effect.
     eta0 = (
@@ -479,6 +609,8 @@ def simulate_mirabal(
                 logit_h = logit_h - mnar_strength * g * response / response_sd
             elif attrition == "mnar":
                 logit_h = logit_h + mnar_strength * current_sd
+            if hazards is not None:
+                logit_h = _shift_to_hazard(logit_h, alive, hazards[t])
             alive &= rng.random(n) >= expit(logit_h)
             responded[:, t] = alive
     blank = rng.random(answers.shape) < item_missing
@@ -599,7 +731,9 @@ def simulate_mirabal(
         parameters={
             "random_seed": random_seed,
             "after_wave": after_wave + 1,
-            "trend": dict(zip(range(1, n_waves + 1), _trend(np.array(months)).tolist())),
+            "trend": dict(
+                zip(range(1, n_waves + 1), _trend(np.array(months), comparison_change).tolist())
+            ),
             "severity_coefficients": {"prior_police": 0.35, "age": -0.015, "employed": -0.2},
             "covariate_change_coefficients": {"separated": 0.6, "prior_police": -0.1},
             "propensity_coefficients": {
@@ -618,6 +752,150 @@ def simulate_mirabal(
             "effect_profile": profile.tolist(),
             "item_missing": item_missing,
             "reoffending": surv_params,
+            "design": dict(options),
+            "dropout_hazards": None if hazards is None else hazards[2:].tolist(),
         },
     )
     return panel, truth
+
+
+def _finite(value: object) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
+
+
+def _per_indicator(name: str, value: object, codes: list[str]) -> tuple[float, ...]:
+    """One finite number per indicator from a number or a dict that names every indicator."""
+    if _finite(value):
+        return tuple(float(value) for _ in codes)
+    if not isinstance(value, dict):
+        raise SpecificationError(
+            f"{name} must be a number (the same effect for every indicator) or a dict with one "
+            f"number per indicator, got {value!r}; e.g. {name}=10."
+        )
+    unknown = [k for k in value if k not in codes]
+    missing = [k for k in codes if k not in value]
+    if unknown or missing:
+        raise SpecificationError(
+            f"{name} must give one number for every indicator of the design: "
+            + (f"unknown codes {unknown}" if unknown else "")
+            + ("; " if unknown and missing else "")
+            + (f"missing {missing}" if missing else "")
+            + ". Pass a single number to give every indicator the same effect."
+        )
+    bad = {k: v for k, v in value.items() if not _finite(v)}
+    if bad:
+        raise SpecificationError(f"{name} values must be finite numbers, got {bad}.")
+    return tuple(float(value[k]) for k in codes)
+
+
+def _design_options(
+    *,
+    codes: list[str],
+    n_waves: int,
+    attrition: str,
+    profile: np.ndarray,
+    baseline_pct,
+    effect_pp,
+    effect_log_odds,
+    comparison_change,
+    covariate_effects,
+    confounding,
+    retention,
+) -> tuple[tuple, np.ndarray | None]:
+    """Check the design keywords; return those that differ from the defaults (the calibration
+    cache key, as sorted pairs) and the per-wave dropout hazards asked for by ``retention``."""
+    options: dict = {}
+    for name, value, default, minimum in (
+        ("comparison_change", comparison_change, 0.4, None),
+        ("covariate_effects", covariate_effects, 1.0, 0.0),
+        ("confounding", confounding, 1.0, None),
+    ):
+        if not _finite(value) or (minimum is not None and value < minimum):
+            rule = "a finite number" + ("" if minimum is None else f" >= {minimum:g}")
+            raise SpecificationError(
+                f"{name} must be {rule}, got {value!r}; e.g. {name}={default} (the default)."
+            )
+        if float(value) != default:
+            options[name] = float(value)
+    if baseline_pct is not None:
+        if not isinstance(baseline_pct, dict):
+            raise SpecificationError(
+                "baseline_pct must be a dict {indicator: % answering 'yes' at baseline}, got "
+                f"{baseline_pct!r}; e.g. baseline_pct={{'slapped_pushed': 40}}."
+            )
+        unknown = [k for k in baseline_pct if k not in codes]
+        if unknown:
+            raise SpecificationError(
+                f"baseline_pct names indicators that are not in the design: {unknown}; "
+                f"the design has {codes[:5]}{' ...' if len(codes) > 5 else ''}."
+            )
+        bad = {k: v for k, v in baseline_pct.items() if not (_finite(v) and 0 < v < 100)}
+        if bad:
+            raise SpecificationError(
+                f"baseline_pct values must be percentages strictly between 0 and 100, got {bad}."
+            )
+        if baseline_pct:
+            options["baseline_pct"] = tuple(sorted((k, float(v)) for k, v in baseline_pct.items()))
+    if effect_pp is not None and effect_log_odds is not None:
+        raise SpecificationError(
+            "Give the programme effect either in percentage points (effect_pp) or on the "
+            "log-odds scale (effect_log_odds), not both."
+        )
+    if effect_pp is not None:
+        options["effect_pp"] = _per_indicator("effect_pp", effect_pp, codes)
+        options["profile"] = tuple(float(v) for v in profile)
+    if effect_log_odds is not None:
+        options["effect_log_odds"] = _per_indicator("effect_log_odds", effect_log_odds, codes)
+    hazards = None
+    if retention is not None:
+        hazards = _retention_hazards(retention, n_waves, attrition)
+    return tuple(sorted(options.items())), hazards
+
+
+def _retention_hazards(retention, n_waves: int, attrition: str) -> np.ndarray:
+    if attrition == "none":
+        raise SpecificationError(
+            "retention sets the dropout of each wave but attrition='none' has no dropout; use "
+            "attrition='mcar', 'mar' or 'mnar' with retention."
+        )
+    try:
+        r = np.asarray(retention, dtype=float)
+    except (TypeError, ValueError):
+        r = np.array([np.nan])
+    if (
+        r.shape != (n_waves,)
+        or not np.all(np.isfinite(r))
+        or np.any(r <= 0)
+        or np.any(r > 1)
+        or np.any(np.diff(r) > 0)
+        or r[0] != 1
+        or r[1] != 1
+    ):
+        raise SpecificationError(
+            f"retention needs {n_waves} shares of persons still answering, one per wave, "
+            "non-increasing, greater than 0 and at most 1, the first two equal to 1 (the first "
+            f"survey covers the first two time points), got {retention!r}; e.g. "
+            f"{[1, 1] + [round(1 - 0.1 * i, 2) for i in range(1, n_waves - 1)]}."
+        )
+    hazards = np.zeros(n_waves)
+    hazards[2:] = 1.0 - r[2:] / r[1:-1]
+    return hazards
+
+
+def _shift_to_hazard(logit_h, alive: np.ndarray, hazard: float) -> np.ndarray:
+    """Shift the dropout log-odds of a wave so that the persons still answering drop out with
+    mean probability ``hazard`` (the covariate and MNAR terms keep their effects)."""
+    z = np.broadcast_to(np.asarray(logit_h, dtype=float), alive.shape)
+    if hazard <= 0.0:
+        return np.full(alive.shape, -np.inf)
+    if not alive.any():
+        return z
+    at_risk = z[alive]
+    shift = optimize.brentq(
+        lambda c: float(expit(at_risk + c).mean()) - hazard, -60.0, 60.0, xtol=1e-12
+    )
+    return z + shift
