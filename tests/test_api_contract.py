@@ -30,7 +30,16 @@ from mirabal_stats._results import DEFAULT_CI_LEVEL, Results
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mirabal_stats"
 
-PILLARS = ("data", "weighting", "bayes", "survival", "frequentist", "reporting", "datasets")
+PILLARS = (
+    "data",
+    "weighting",
+    "bayes",
+    "survival",
+    "frequentist",
+    "reporting",
+    "datasets",
+    "studies",
+)
 
 #: Synonyms that must not appear as parameter names, with the role name to use instead.
 FORBIDDEN_NAMES = {
@@ -96,6 +105,7 @@ ARRAY_FUNCTIONS = {
     "robust_variance",
     "effects_from_counts",
     "se_from_interval",
+    "performance_measures",
 }
 
 #: Callables that take something other than data first, by design.
@@ -112,6 +122,9 @@ NOT_DATA_FIRST = {
     "list_datasets": "returns bundled metadata",
     "verify_bundled_files": "checks bundled files",
     "wave_months": "returns the design's months",
+    "run_study": "takes a design",
+    "power_curve": "takes a design",
+    "sample_size": "takes a design",
 }
 
 
