@@ -33,7 +33,7 @@ from mirabal_stats.bayes.posterior_summaries import (
     thin_indices,
 )
 from mirabal_stats.bayes.results import BayesResults, draws_table, stack_draws
-from mirabal_stats.bayes.sampling import Posterior
+from mirabal_stats.bayes.sampling import Posterior, whole_number
 from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["IndicatorResults"]
@@ -300,6 +300,9 @@ class IndicatorResults(BayesResults):
         if by not in ("group_wave", "indicator"):
             raise SpecificationError(f"by must be 'group_wave' or 'indicator', got {by!r}.")
         level = check_ci_level(ci_level)
+        random_seed = whole_number(
+            "random_seed", random_seed, low=0, high=2**63 - 1, hint="Pass e.g. random_seed=0."
+        )
         arr = self._model.design.arrays
         design = self._model.design
         F, off, _ = self._thinned()
@@ -395,9 +398,7 @@ class IndicatorResults(BayesResults):
         if level not in ("overall", "measure"):
             raise SpecificationError(f"level must be 'overall' or 'measure', got {level!r}.")
         check_ci_level(ci_level)
-        deltas = np.arange(0.0, 4.01, 0.25) if deltas is None else np.asarray(deltas, dtype=float)
-        if deltas.ndim != 1 or deltas.size == 0 or np.any(deltas < 0):
-            raise SpecificationError("deltas must be a non-empty 1-d grid of non-negative shifts.")
+        deltas = np.arange(0.0, 4.01, 0.25) if deltas is None else _shifts(deltas)
         deltas = np.sort(deltas)
         F, off, effect = self._thinned()
         adjusted = delta_adjusted_att(
@@ -567,6 +568,22 @@ class IndicatorResults(BayesResults):
             paragraphs=[headline, model_line, self._diagnostics_sentence()],
             tables=[("beneficial change by measure (pp)", meas)],
         )
+
+
+def _shifts(deltas) -> np.ndarray:
+    """The delta grid as floats: finite, non-negative numbers (text and NaN are refused)."""
+    values = np.atleast_1d(np.asarray(deltas, dtype=object))
+    numeric = values.ndim == 1 and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        for v in values
+    )
+    grid = values.astype(float) if numeric else np.array([np.nan])
+    if values.size == 0 or not numeric or not np.isfinite(grid).all() or (grid < 0).any():
+        raise SpecificationError(
+            f"deltas must be a non-empty list of finite, non-negative shifts on the log-odds "
+            f"scale, e.g. [0, 0.5, 1, 2], got {deltas!r}."
+        )
+    return grid
 
 
 def _crossing(x: np.ndarray, y: np.ndarray) -> float:

@@ -484,3 +484,22 @@ def test_measures_are_pooled_only_from_three(small_panel):
     assert float(mu) == pytest.approx(float(np.mean(mu_m)), rel=1e-12)
     forced = IndicatorModel(small_panel, pool_measures=True)
     assert "effect_measure_sd" in forced.model.named_vars
+
+
+def test_results_options_are_checked(small_panel):
+    model = IndicatorModel(small_panel)
+    result = IndicatorResults(
+        posterior=prior_posterior(model.model, monitored=model._monitored()), model=model
+    )
+    with pytest.raises(SpecificationError, match="deltas must be a non-empty list of finite"):
+        result.delta_adjustment(deltas=[0.0, float("nan")])
+    with pytest.raises(SpecificationError, match="deltas must be a non-empty list of finite"):
+        result.delta_adjustment(deltas=["1"])
+    with pytest.raises(SpecificationError, match="random_seed=-1 is outside the accepted range"):
+        result.ppc_prevalence(random_seed=-1)
+    with pytest.raises(SpecificationError, match="ci_level must be a number strictly between"):
+        result.effects(ci_level=90)
+    with pytest.raises(SpecificationError, match=r"indicators must name indicators of the model"):
+        result.plot_prevalence(indicators=["nope"])
+    with pytest.raises(SpecificationError, match="draws=0 is outside the accepted range"):
+        model.prior_predictive(draws=0)
