@@ -155,7 +155,11 @@ INDICATORS = ["negotiates", "shouts_swears", "blames_her"]
 def test_numpyro_fit_agrees_with_nutpie():
     """IndicatorModel with sampler="numpyro" (JAX translation of the Op) and with nutpie: the
     indicator effects' posterior means agree to 0.3 posterior SD (Monte-Carlo error of a mean
-    at ESS ~100 is 0.1 SD per fit, so a 0.3 SD gap would flag a different posterior)."""
+    at ESS ~100 is 0.1 SD per fit, so a 0.3 SD gap would flag a different posterior). Both fits'
+    diagnostics are checked (tests/mcmc/_diagnostics.py): measured with seed 3, numpyro max
+    R-hat 1.022, min ESS 89 (tail, effect_sd), 1 divergence in 600 draws; nutpie 1.018, 41
+    (bulk, effect_sd), 1 divergence. The SD of three indicator effects is barely identified (a
+    nuisance here), so the overall ESS bound is 30 and the compared effects need ESS >= 100."""
     from mirabal_stats.bayes import IndicatorModel
     from mirabal_stats.datasets import simulate_mirabal
     from tests.mcmc._diagnostics import fit_checked
@@ -171,9 +175,11 @@ def test_numpyro_fit_agrees_with_nutpie():
             sampler=sampler,
             random_seed=3,
             max_r_hat=1.05,
-            min_ess=100,
+            min_ess=30,
             max_divergences=5,
         )
+        effects = fits[sampler].diagnostics().filter(like="effect[", axis=0)
+        assert len(effects) == len(INDICATORS) and (effects["ess_bulk"] >= 100).all(), effects
     a = fits["numpyro"].effects(level="indicator")
     b = fits["nutpie"].effects(level="indicator")
     sd = fits["nutpie"].idata.posterior["effect"].std(("chain", "draw")).to_series()
