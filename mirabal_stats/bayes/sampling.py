@@ -242,8 +242,8 @@ def fit_posterior(
 ) -> Posterior:
     """The one ``fit()`` path of every Bayesian model in the library.
 
-    Checks the settings (:func:`check_fit_settings`), samples ``model`` (a ``pymc.Model``) with
-    :func:`sample_model`, times it, records provenance (``data`` fingerprint, ``model_settings``
+    Checks the settings (:func:`check_fit_settings`), samples ``model`` (a ``pymc.Model``) as
+    :func:`sample_model` does, times it, records provenance (``data`` fingerprint, ``model_settings``
     and the fit settings), computes the diagnostics of the ``monitored`` variables and issues
     one :class:`~mirabal_stats.exceptions.SamplingWarning` per failed check (R-hat > 1.01, ESS
     < 400, divergences) at the caller of the model's ``fit()``.
@@ -258,17 +258,7 @@ def fit_posterior(
         sampler_defaults=sampler_defaults,
     )
     start = time.perf_counter()
-    idata = sample_model(
-        model,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        sampler=settings.sampler,
-        random_seed=settings.random_seed,
-        var_names=var_names,
-        sampler_kwargs=settings.sampler_kwargs,
-        compiled_cache=compiled_cache,
-    )
+    idata = _adapted_sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
     elapsed = time.perf_counter() - start
     table, summary = sampler_diagnostics(idata, list(monitored))
     provenance = make_provenance(
@@ -317,6 +307,11 @@ def sample_model(
         random_seed=random_seed,
         sampler_kwargs=sampler_kwargs,
     )
+    return _adapted_sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
+
+
+def _adapted_sample(model, settings: FitSettings, *, var_names, compiled_cache):
+    """:func:`_sample` with a sampler's own exception turned into a named error."""
     try:
         return _sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
     except MirabalError:

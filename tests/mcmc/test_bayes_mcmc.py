@@ -35,6 +35,21 @@ ESS_BOUND = 50
 DIVERGENCE_BOUND = 20
 BY_WAVE_ESS_BOUND = 30
 
+
+def _short_fit(model, *, random_seed, min_ess=ESS_BOUND):
+    """2 chains x (500 tune + 500 draws), diagnostics checked against the bounds above."""
+    return fit_checked(
+        model,
+        draws=500,
+        tune=500,
+        chains=2,
+        random_seed=random_seed,
+        max_r_hat=RHAT_BOUND,
+        min_ess=min_ess,
+        max_divergences=DIVERGENCE_BOUND,
+    )
+
+
 # 3 measures with 4-5 indicators each: enough indicators per measure for the measure level.
 RECOVERY_INDICATORS = [
     "negotiates",
@@ -92,16 +107,7 @@ def test_toenail_matches_adaptive_quadrature(toenail):
 def recovery():
     panel, truth = simulate_mirabal(random_seed=11, indicators=RECOVERY_INDICATORS)
     model = IndicatorModel(panel, covariates=COVARIATES)
-    result = fit_checked(
-        model,
-        draws=500,
-        tune=500,
-        chains=2,
-        random_seed=11,
-        max_r_hat=RHAT_BOUND,
-        min_ess=ESS_BOUND,
-        max_divergences=DIVERGENCE_BOUND,
-    )
+    result = _short_fit(model, random_seed=11)
     return panel, truth, result
 
 
@@ -185,16 +191,7 @@ def severity_mnar():
     fits = {}
     for attrition in ("mar", "shared"):
         model = IndicatorModel(panel, covariates=COVARIATES, attrition=attrition)
-        fits[attrition] = fit_checked(
-            model,
-            draws=500,
-            tune=500,
-            chains=2,
-            random_seed=1,
-            max_r_hat=RHAT_BOUND,
-            min_ess=ESS_BOUND,
-            max_divergences=DIVERGENCE_BOUND,
-        )
+        fits[attrition] = _short_fit(model, random_seed=1)
     return truth, fits
 
 
@@ -248,16 +245,7 @@ def by_wave():
         random_seed=21, indicators=BY_WAVE_INDICATORS, effect_profile=EFFECT_PROFILE
     )
     model = IndicatorModel(panel, covariates=COVARIATES, effect_by_wave=True)
-    result = fit_checked(
-        model,
-        draws=500,
-        tune=500,
-        chains=2,
-        random_seed=21,
-        max_r_hat=RHAT_BOUND,
-        min_ess=BY_WAVE_ESS_BOUND,
-        max_divergences=DIVERGENCE_BOUND,
-    )
+    result = _short_fit(model, random_seed=21, min_ess=BY_WAVE_ESS_BOUND)
     return panel, truth, result
 
 
@@ -323,15 +311,8 @@ def test_random_slopes_recover_known_truth():
             "id": g,
         }
     )
-    result = fit_checked(
-        BinaryMixedModel(data, formula="y ~ time + trt + (1 + time | id)"),
-        draws=500,
-        tune=500,
-        chains=2,
-        random_seed=31,
-        max_r_hat=RHAT_BOUND,
-        min_ess=ESS_BOUND,
-        max_divergences=DIVERGENCE_BOUND,
+    result = _short_fit(
+        BinaryMixedModel(data, formula="y ~ time + trt + (1 + time | id)"), random_seed=31
     )
     frame = result.to_frame(ci_level=0.9)
     targets = {
