@@ -1,8 +1,8 @@
 """Self-contained generator of Mirabal-shaped indicator panels for the benchmarks.
 
-The design mirrors notes/sampling.md: 40 yes/no indicators in 6 measures, 6 waves (wave 0 is the
-baseline), ~62% of persons in the intervention group, monotone dropout leaving ~87% of
-person-waves observed, and the true model
+The design mirrors docs/performance.md ("Before the kernel"): 40 yes/no indicators in 6
+measures, 6 waves (wave 0 is the baseline), ~62% of persons in the intervention group, monotone
+dropout leaving ~87% of person-waves observed, and the true model
 
     logit p = a[indicator] + u[person] + b[measure, wave] + c[measure] * g + d[indicator] * g * post
 

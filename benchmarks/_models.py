@@ -1,7 +1,8 @@
 """The two PyMC models the benchmarks compare.
 
-``build_kernel_model``: the parametrisation recommended in notes/sampling.md (centred person
-effects, centred within group in the likelihood; non-centred indicator effects), its likelihood
+``build_kernel_model``: the parametrisation recommended in docs/performance.md ("Before the
+kernel": centred person effects, centred within group in the likelihood; non-centred indicator
+effects), its likelihood
 written with :func:`mirabal_stats.bayes.likelihood.logit_cells_loglik` on the small cell table
 ``F[indicator, wave, group]``.
 

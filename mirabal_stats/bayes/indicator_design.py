@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from mirabal_stats.bayes.likelihood import cell_index
+from mirabal_stats.data.beneficial import beneficial_contrasts
+from mirabal_stats.data.persons import nearest, plain_value
 from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
 
-__all__ = ["IndicatorDesign", "build_design", "resolve_person_weights", "resolve_answer_weights"]
+__all__ = ["IndicatorDesign", "build_design", "answer_weights", "check_covariates"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +43,19 @@ class IndicatorDesign:
     response_y: np.ndarray  # (n_risk,) 1 if responded
     dropped_indicators: tuple
 
+    def contrasts(self, level: str) -> pd.DataFrame:
+        """Rows of indicator weights giving effects at ``level`` (measure / overall effects are
+        means of beneficial indicator effects: :func:`~mirabal_stats.data.beneficial.beneficial_contrasts`,
+        the one sign flip); posterior draws ``(draws, K)`` become ``draws @ C.T``."""
+        arr = self.arrays
+        indicators = list(arr.indicators)
+        measures = pd.Series([arr.measures[m] for m in arr.indicator_measure], index=indicators)
+        signs = pd.Series(arr.benefit_sign.astype(float), index=indicators)
+        C = beneficial_contrasts(measures, signs, level=level)
+        if level == "measure":
+            C = C.reindex([m for m in arr.measures if m in C.index])
+        return C
+
 
 def _encode_covariates(
     baseline: pd.DataFrame, covariates: list[str]
@@ -49,14 +64,22 @@ def _encode_covariates(
     for name in covariates:
         values = baseline[name]
         if values.isna().any():
-            persons = baseline.loc[values.isna(), "person"].tolist()
+            persons = [plain_value(p) for p in baseline.loc[values.isna(), "person"]]
             raise SpecificationError(
-                f"Covariate {name!r} is missing for {len(persons)} person(s), e.g. {persons[:3]}. "
-                "The model cannot drop persons silently: impute the covariate, or leave it out of "
-                "covariates=."
+                f"Covariate {name!r} is missing for {len(persons)} of {len(values)} person(s), "
+                f"e.g. {persons[:3]}. The model cannot drop persons silently: impute the "
+                "covariate, or leave it out of covariates=."
             )
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            columns.append(values.to_numpy(float))
+            numeric = values.to_numpy(float)
+            infinite = ~np.isfinite(numeric)
+            if infinite.any():
+                person = plain_value(baseline.loc[infinite, "person"].iloc[0])
+                raise SpecificationError(
+                    f"Covariate {name!r} is infinite for {int(infinite.sum())} person(s), e.g. "
+                    f"person {person!r}. Replace those values (or leave the covariate out)."
+                )
+            columns.append(numeric)
             names.append(name)
         else:
             levels = sorted(values.astype(str).unique())
@@ -73,70 +96,66 @@ def _encode_covariates(
     return X, names
 
 
-def resolve_person_weights(weights, persons: tuple) -> np.ndarray:
-    """Person weights aligned with ``persons``, normalised to mean 1.
+def answer_weights(weights, arrays) -> np.ndarray:
+    """One weight per observed answer, looked up by label through
+    :class:`~mirabal_stats.weighting.Weights`, each factor normalised to mean 1.
 
-    Accepts a fitted :class:`~mirabal_stats.weighting.PropensityWeightsResults` (re-keyed by the
-    ``person`` column of the table it was fitted on), a :class:`pandas.Series` indexed by person
-    id, or an array in ``persons`` order.
+    ``weights`` is a :class:`~mirabal_stats.weighting.Weights`, a fitted weighting result or a
+    Series indexed by person or by (person, wave) (``w1 * w2`` multiplies them). The person
+    factor (propensity weights) is normalised to mean 1 over the panel's persons; the person x
+    wave factor (attrition weights) to mean 1 over the observed answers, so that unstabilised
+    inverse-probability weights do not inflate the pseudo-likelihood's information. Missing,
+    zero, negative or non-finite weights and persons without a weight raise
+    :class:`~mirabal_stats.exceptions.WeightingError` (the one message of ``Weights``).
     """
-    from mirabal_stats.weighting.person_keys import person_keyed_weights
+    from mirabal_stats.weighting.analysis_weights import Weights
 
-    if not isinstance(weights, np.ndarray) and not isinstance(weights, (list, tuple)):
-        weights = person_keyed_weights(weights, persons)
-    if isinstance(weights, pd.Series):
-        missing = [p for p in persons if p not in weights.index]
-        if missing:
-            raise SpecificationError(
-                f"weights has no value for {len(missing)} person(s) of the panel, e.g. "
-                f"{missing[:3]}. Give one weight per person (a Series indexed by person id)."
-            )
-        w = weights.reindex(list(persons)).to_numpy(float)
-    else:
-        w = np.asarray(weights, dtype=float).ravel()
-        if w.shape[0] != len(persons):
-            raise SpecificationError(
-                f"weights has {w.shape[0]} values but the panel has {len(persons)} persons; pass a "
-                "Series indexed by person id."
-            )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        raise SpecificationError(
-            f"weights must be finite and non-negative; {int(bad.sum())} are not "
-            f"(e.g. person {persons[int(np.flatnonzero(bad)[0])]!r})."
-        )
-    if w.sum() <= 0:
-        raise SpecificationError("weights are all zero.")
-    return w / w.mean()
-
-
-def resolve_answer_weights(weights, arrays) -> np.ndarray:
-    """One weight per observed answer from person and/or (person, wave) weights.
-
-    ``weights`` is one of, or a list of (multiplied): person weights (see
-    :func:`resolve_person_weights`; normalised to mean 1 over persons), or (person, wave) weights
-    such as :class:`~mirabal_stats.weighting.AttritionWeightsResults` or a Series with a
-    (person, wave) MultiIndex (normalised to mean 1 over the observed answers, so that
-    unstabilised inverse-probability weights do not inflate the pseudo-likelihood's information).
-    """
-    from mirabal_stats.weighting.person_keys import person_keyed_weights, weights_at_answers
-
-    several = isinstance(weights, list) and not all(np.isscalar(w) for w in weights)
-    parts = list(weights) if several else [weights]
+    w = Weights(weights)
+    source = " x ".join(w.sources)
     total = np.ones(arrays.n_obs)
-    for part in parts:
-        keyed = part
-        if not isinstance(part, (np.ndarray, tuple)):
-            keyed = person_keyed_weights(part, arrays.persons)
-        if isinstance(keyed, pd.Series) and keyed.index.nlevels >= 2:
-            # (person, wave) weights; more levels are refused with the fix by weights_at_answers.
-            persons = np.asarray(arrays.persons, dtype=object)[arrays.person]
-            waves = np.asarray(arrays.waves, dtype=object)[arrays.wave]
-            values = weights_at_answers(keyed, persons, waves, what="the weights")
-            total *= values / values.mean()
-        else:
-            total *= resolve_person_weights(keyed, arrays.persons)[arrays.person]
+    if w.person is not None:
+        per_person = Weights(w.person, source=source).for_persons(
+            list(arrays.persons), where="the panel's persons"
+        )
+        total = total * (per_person / per_person.mean())[arrays.person]
+    if w.person_wave is not None:
+        person_at = np.asarray(arrays.persons, dtype=object)[arrays.person]
+        wave_at = np.asarray(arrays.waves, dtype=object)[arrays.wave]
+        at = Weights(w.person_wave, source=source).at_answers(
+            person_at, wave_at, where="the panel's observed answers"
+        )
+        total = total * at / at.mean()
     return total
+
+
+def check_covariates(covariates, available) -> list[str]:
+    """``covariates`` as a list of distinct covariate names of the panel (a single name may be
+    given as a string)."""
+    if covariates is None:
+        return []
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if not isinstance(covariates, (list, tuple, pd.Index)):
+        raise SpecificationError(
+            f"covariates must be a list of covariate names, got {type(covariates).__name__} "
+            f"({covariates!r}), e.g. covariates=['age', 'separated']."
+        )
+    covariates = list(covariates)
+    repeated = sorted({str(c) for c in covariates if covariates.count(c) > 1})
+    if repeated:
+        raise SpecificationError(
+            f"covariates lists {', '.join(map(repr, repeated))} more than once; list each "
+            "covariate once (a repeated column would make its two coefficients unidentified)."
+        )
+    available = list(available)
+    for name in covariates:
+        if name not in available:
+            raise SpecificationError(
+                f"covariate {plain_value(name)!r} is not a covariate of the panel"
+                f"{nearest(name, available)}; the panel has {available}. Declare covariates "
+                "when building the IndicatorPanel (covariates=[...])."
+            )
+    return covariates
 
 
 def build_design(
@@ -152,13 +171,15 @@ def build_design(
     """
     if len(panel.waves) < 2:
         raise SpecificationError(
-            f"The panel has a single wave ({panel.waves[0]!r}); a before/after comparison needs "
+            f"The panel has a single wave ({plain_value(panel.waves[0])!r}); a before/after "
+            "comparison needs "
             "at least two waves (a baseline and one later wave)."
         )
     arrays = panel.to_arrays(baseline_wave=baseline_wave)
     if arrays.baseline_wave == arrays.n_waves - 1:
         raise SpecificationError(
-            f"baseline_wave={panel.waves[arrays.baseline_wave]!r} is the last wave, so no wave is "
+            f"baseline_wave={plain_value(panel.waves[arrays.baseline_wave])!r} is the last wave, "
+            "so no wave is "
             "post-baseline. Choose an earlier baseline wave."
         )
     # Indicators whose observed answers never vary carry no information about their effect and
@@ -166,7 +187,7 @@ def build_design(
     counts = np.bincount(arrays.indicator, minlength=arrays.n_indicators)
     yes = np.bincount(arrays.indicator, weights=arrays.response, minlength=arrays.n_indicators)
     invariant = [
-        arrays.indicators[k]
+        plain_value(arrays.indicators[k])
         for k in range(arrays.n_indicators)
         if counts[k] == 0 or yes[k] in (0, counts[k])
     ]
@@ -193,12 +214,16 @@ def build_design(
     for g, label in ((1, panel.treated), (0, panel.comparison)):
         if not np.any((arrays.group == g) & (arrays.post == 1)):
             raise SpecificationError(
-                f"Group {label!r} has no answers after the baseline wave "
-                f"{panel.waves[arrays.baseline_wave]!r}, so its change cannot be estimated. "
+                f"Group {plain_value(label)!r} has no answers after the baseline wave "
+                f"{plain_value(panel.waves[arrays.baseline_wave])!r}, so its change cannot be "
+                "estimated. "
                 "Check the wave labels and baseline_wave."
             )
         if not np.any(arrays.person_group == g):
-            raise SpecificationError(f"Group {label!r} has no persons in the panel.")
+            raise SpecificationError(
+                f"Group {plain_value(label)!r} has no persons in the panel; the model compares "
+                "two groups."
+            )
 
     post_wave = (np.arange(arrays.n_waves) > arrays.baseline_wave).astype(np.int8)
     cell = cell_index(arrays.indicator, arrays.wave, arrays.group, n_waves=arrays.n_waves)
@@ -207,13 +232,7 @@ def build_design(
 
     # Covariates: severity (level) terms centred within group, change terms centred overall (a
     # group-specific centring of the change terms would move confounding into the effect).
-    covariates = list(covariates or [])
-    unknown = [c for c in covariates if c not in panel.covariate_names]
-    if unknown:
-        raise SpecificationError(
-            f"covariates {unknown} are not covariates of the panel (it has "
-            f"{list(panel.covariate_names)}). Declare them when building the IndicatorPanel."
-        )
+    covariates = check_covariates(covariates, panel.covariate_names)
     baseline = panel.baseline().set_index("person").reindex(list(arrays.persons)).reset_index()
     X, names = _encode_covariates(baseline, covariates)
     scale = X.std(axis=0) if X.shape[1] else np.zeros(0)

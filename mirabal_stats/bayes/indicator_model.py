@@ -24,17 +24,18 @@ Partial pooling of the beneficial effects ``delta_k = b_k d_k``:
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mirabal_stats._results import make_provenance
-from mirabal_stats.bayes.indicator_design import build_design, resolve_answer_weights
+from mirabal_stats.bayes.indicator_design import answer_weights, build_design, check_covariates
 from mirabal_stats.bayes.priors import centred_zero_sum_normal, make_prior, merge_priors, prior_text
-from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
+from mirabal_stats.bayes.sampling import fit_posterior, whole_number
 from mirabal_stats.exceptions import SpecificationError
+
+if TYPE_CHECKING:
+    from mirabal_stats.bayes.indicator_results import IndicatorResults
 
 __all__ = ["IndicatorModel", "DEFAULT_INDICATOR_PRIORS"]
 
@@ -64,6 +65,31 @@ _SUPPORTS = {
 
 _ATTRITION = ("mar", "shared")
 
+# fit() defaults. target_accept 0.9: the measure-level scale (few measures) has a mild funnel
+# that gave occasional divergences at the usual 0.8 in the recovery fits (docs/bayes.md). nutpie's
+# low-rank modified mass matrix adapts to the correlation between the measure means and the
+# effects they pool; on the bundled example (4 x 1000 draws) it raised the measure means' bulk
+# ESS from 359-573 to 2018-3650 and brought every R-hat to <= 1.008 (docs/bayes.md,
+# "Parametrisation").
+_SAMPLER_DEFAULTS = {
+    "nutpie": {"target_accept": 0.9, "low_rank_modified_mass_matrix": True},
+    "pymc": {"target_accept": 0.9},
+    "numpyro": {"target_accept": 0.9},
+}
+
+
+def _flag(name: str, value: Any, *, optional: bool = False) -> bool | None:
+    """A True/False option (None allowed when ``optional``: chosen from the data)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecificationError(
+            f"{name} must be True or False{' (or None: chosen from the data)' if optional else ''}"
+            f", got {value!r}."
+        )
+    return bool(value)
+
+
 # Unique names for the covariate matrices' shared variables (nutpie keys shared data by name).
 _data_counter = itertools.count()
 
@@ -78,17 +104,19 @@ class IndicatorModel:
     baseline_wave : wave label, optional
         The last pre-programme wave (default: the first wave). Later waves are "post".
     covariates : list of str, optional
-        Baseline covariates of the panel (person level). Each enters twice: in the latent
+        Baseline covariates of the panel (person level), each listed once. Each enters twice: in the latent
         severity (level) and in the post-baseline change (so that the comparison group's change
         is adjusted for covariate differences: conditional parallel trends). Categorical
         covariates are dummy coded. This is the recommended way to adjust for confounding.
-    weights : weighting result, pandas.Series or array, or a list of them, optional
-        Person weights (propensity weights: the fitted
-        :class:`~mirabal_stats.weighting.PropensityWeightsResults`, a Series indexed by person
-        or an array in panel order; normalised to mean 1 over persons) and/or person x wave
-        weights (attrition weights: :class:`~mirabal_stats.weighting.AttritionWeightsResults`
-        or a Series indexed by (person, wave); normalised to mean 1 over the observed answers).
-        A list multiplies them. The model then uses a *weighted pseudo-likelihood*: each
+    weights : Weights, fitted weighting result or pandas.Series, optional
+        Analysis weights, matched to the panel by person label (never by position) through
+        :class:`~mirabal_stats.weighting.Weights`: person weights (propensity weights: the
+        fitted :class:`~mirabal_stats.weighting.PropensityWeightsResults` or a Series indexed by
+        person) and/or person x wave weights (attrition weights:
+        :class:`~mirabal_stats.weighting.AttritionWeightsResults` or a Series indexed by
+        (person, wave)); multiply several with ``w1 * w2`` (lists are refused). Normalisation:
+        the person factor to mean 1 over the panel's persons, the person x wave factor to mean
+        1 over the observed answers. The model then uses a *weighted pseudo-likelihood*: each
         answer's log-likelihood contribution is multiplied by its weight. This targets the
         weighted population, but the posterior is not a true posterior and its intervals are
         not calibrated in general (see docs/bayes.md, "Weights").
@@ -103,7 +131,8 @@ class IndicatorModel:
         the latent severity or to how much the person's situation responds to the programme
         (MNAR) is modelled.
     priors : dict, optional
-        Overrides of :data:`DEFAULT_INDICATOR_PRIORS` by role, each ``(family, *params)``.
+        Overrides of :data:`DEFAULT_INDICATOR_PRIORS` by role, each ``(family, *params)`` with
+        finite numbers as parameters (:mod:`mirabal_stats.bayes.priors`).
     drop_invariant : bool, default False
         Indicators with no variation in the observed answers raise an error; with True they are
         dropped with a warning.
@@ -176,12 +205,22 @@ class IndicatorModel:
         effect_by_wave: bool = False,
         pool_measures: bool | None = None,
     ):
-        if attrition not in _ATTRITION:
+        from mirabal_stats.data.panel import IndicatorPanel
+
+        if not isinstance(panel, IndicatorPanel):
+            raise SpecificationError(
+                f"IndicatorModel expects an IndicatorPanel, got {type(panel).__name__}. Build one "
+                "from the survey table with IndicatorPanel.from_long(data, ...) or from_wide."
+            )
+        if not isinstance(attrition, str) or attrition not in _ATTRITION:
             raise SpecificationError(f"attrition must be 'mar' or 'shared', got {attrition!r}.")
         self.panel = panel
         self.attrition = attrition
-        self.effect_by_wave = bool(effect_by_wave)
-        self.covariates = list(covariates or [])
+        self.effect_by_wave = _flag("effect_by_wave", effect_by_wave)
+        drop_invariant = _flag("drop_invariant", drop_invariant)
+        centred_effects = _flag("centred_effects", centred_effects, optional=True)
+        pool_measures = _flag("pool_measures", pool_measures, optional=True)
+        self.covariates = check_covariates(covariates, panel.covariate_names)
         self.baseline_wave = baseline_wave
         self.priors = merge_priors(DEFAULT_INDICATOR_PRIORS, _SUPPORTS, priors)
         self.design = build_design(
@@ -199,8 +238,13 @@ class IndicatorModel:
         else:
             self.effect_informativeness = None
         self.centred_effects = bool(centred_effects)
-        self.pool_measures = arr.n_measures >= 3 if pool_measures is None else bool(pool_measures)
-        self.answer_weights = None if weights is None else resolve_answer_weights(weights, arr)
+        self.pool_measures = arr.n_measures >= 3 if pool_measures is None else pool_measures
+        self.answer_weights = None if weights is None else answer_weights(weights, arr)
+        self._weight_sources = None
+        if weights is not None:
+            from mirabal_stats.weighting.analysis_weights import Weights
+
+            self._weight_sources = Weights(weights).sources
         if self.effect_by_wave and int(self.design.post_wave.sum()) < 2:
             raise SpecificationError(
                 "effect_by_wave=True needs at least two post-baseline waves; this panel has "
@@ -447,7 +491,12 @@ class IndicatorModel:
                 " + lambda u + lambda_v v;\n    programme response: + b_k v_i g_i post_t in the answers,"
                 " v ~ Normal(0, programme_response_sd) summing to zero over the treated)"
             ),
-            f"  weights: {'none' if self.answer_weights is None else 'weighted pseudo-likelihood'}",
+            "  weights: "
+            + (
+                "none"
+                if self._weight_sources is None
+                else f"weighted pseudo-likelihood ({' x '.join(self._weight_sources)})"
+            ),
             f"  data: {arr.n_obs} observed answers, {arr.n_persons} persons ({self.panel.treated}: "
             f"{n_t}, {self.panel.comparison}: {n_c}), {arr.n_waves} waves (baseline "
             f"{arr.waves[arr.baseline_wave]!r}), {arr.n_indicators} indicators in "
@@ -476,6 +525,32 @@ class IndicatorModel:
     __str__ = __repr__
 
     # ------------------------------------------------------------------ fit
+    def _monitored(self) -> list[str]:
+        """Model variables whose R-hat / ESS the fit reports (and warns about)."""
+        monitored = [
+            "effect_overall_mean",
+            "effect_measure_mean",
+            "effect_measure_sd",
+            "effect_sd",
+            "effect",
+            "person_sd",
+            "wave_sd",
+        ]
+        if not self.pool_measures:
+            monitored.remove("effect_measure_sd")
+        if self.design.covariate_names:
+            monitored += ["covariate_severity", "covariate_change"]
+        if self.attrition == "shared":
+            monitored += [
+                "selection",
+                "selection_response",
+                "programme_response_sd",
+                "response_group",
+            ]
+        if self.effect_by_wave:
+            monitored += ["effect_wave_sd", "effect_wave"]
+        return monitored
+
     def fit(
         self,
         *,
@@ -485,63 +560,55 @@ class IndicatorModel:
         sampler: str = "nutpie",
         random_seed: int | None = None,
         sampler_kwargs: dict[str, Any] | None = None,
-    ):
+    ) -> IndicatorResults:
         """Sample the posterior with NUTS; returns an :class:`~mirabal_stats.bayes.IndicatorResults`.
 
-        Defaults: ``target_accept=0.9`` and, with nutpie, the low-rank modified mass matrix
-        (override either through ``sampler_kwargs``). Warns
-        (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
-        an ESS < 400 or there are divergent transitions.
+        Parameters
+        ----------
+        draws, tune : int, default 1000
+            Draws kept and tuning steps, per chain (1 to 1,000,000).
+        chains : int, default 4
+            Independent chains (1 to 64); R-hat needs at least 2.
+        sampler : {"nutpie", "pymc", "numpyro"}, default "nutpie"
+            See :mod:`mirabal_stats.bayes.sampling`.
+        random_seed : int, optional
+            Non-negative integer; the same seed gives the same draws.
+        sampler_kwargs : dict, optional
+            Options passed to the sampler. Defaults: ``target_accept=0.9`` and, with nutpie,
+            the low-rank modified mass matrix (``low_rank_modified_mass_matrix=True``).
+
+        Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat >
+        1.01, an ESS < 400 or there are divergent transitions; raises
+        :class:`~mirabal_stats.exceptions.SpecificationError` for invalid settings and
+        :class:`~mirabal_stats.exceptions.EstimationError` when the sampler fails.
         """
         from mirabal_stats.bayes.indicator_results import IndicatorResults
 
-        # target_accept 0.9: the measure-level scale (few measures) has a mild funnel that gave
-        # occasional divergences at the usual 0.8 in the recovery fits (docs/bayes.md).
-        kwargs = {"target_accept": 0.9, **dict(sampler_kwargs or {})}
-        if sampler == "nutpie":
-            # nutpie's low-rank modified mass matrix adapts to the correlation between the
-            # measure means and the effects they pool; on the bundled example (4 x 1000 draws)
-            # it raised the measure means' bulk ESS from 359-573 to 2018-3650 and brought every
-            # R-hat to <= 1.008 (docs/bayes.md, "Parametrisation").
-            kwargs.setdefault("low_rank_modified_mass_matrix", True)
-        start = time.perf_counter()
-        idata = sample_model(
+        posterior = fit_posterior(
             self.model,
             draws=draws,
             tune=tune,
             chains=chains,
             sampler=sampler,
             random_seed=random_seed,
-            sampler_kwargs=kwargs,
+            sampler_kwargs=sampler_kwargs,
+            sampler_defaults=_SAMPLER_DEFAULTS,
+            monitored=self._monitored(),
+            data=self.panel.to_long(include_missing=False),
+            model_settings=dict(
+                model="IndicatorModel",
+                attrition=self.attrition,
+                covariates=self.covariates,
+                priors=self.priors,
+                weights=None if self._weight_sources is None else list(self._weight_sources),
+                baseline_wave=self.baseline_wave,
+                centred_effects=self.centred_effects,
+                effect_by_wave=self.effect_by_wave,
+                pool_measures=self.pool_measures,
+            ),
             compiled_cache=self._compiled,
         )
-        elapsed = time.perf_counter() - start
-        settings = dict(
-            attrition=self.attrition,
-            covariates=self.covariates,
-            priors=self.priors,
-            weighted=self.answer_weights is not None,
-            baseline_wave=self.baseline_wave,
-            centred_effects=self.centred_effects,
-            effect_by_wave=self.effect_by_wave,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            sampler=sampler,
-        )
-        result = IndicatorResults(
-            idata=idata,
-            model=self,
-            sampler=sampler,
-            fit_seconds=elapsed,
-            provenance=make_provenance(
-                random_seed=random_seed,
-                data=self.panel.to_long(include_missing=False),
-                settings=settings,
-            ),
-        )
-        warn_if_unreliable(result.diagnostics_summary, stacklevel=3)
-        return result
+        return IndicatorResults(posterior=posterior, model=self)
 
     def prior_predictive(self, *, draws: int = 500, random_seed: int | None = None):
         """Prior predictive check: what the priors imply before seeing the answers.
@@ -556,6 +623,13 @@ class IndicatorModel:
         import pandas as pd
         import pymc as pm
 
+        draws = whole_number(
+            "draws", draws, low=1, high=100_000, hint="500 prior draws are usually enough."
+        )
+        if random_seed is not None:
+            random_seed = whole_number(
+                "random_seed", random_seed, low=0, high=2**63 - 1, hint="Pass e.g. random_seed=1."
+            )
         with self.model, _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
             prior = pm.sample_prior_predictive(
@@ -597,8 +671,8 @@ class IndicatorModel:
         pp = att_pp_draws(
             F, off, effect.reshape((-1,) + effect.shape[2:]), self.design, response=response
         )
-        overall = (pp * arr.benefit_sign[None, :]).mean(axis=1)
-        q = np.quantile(overall, [0.05, 0.5, 0.95])
+        overall = pp @ self.design.contrasts("overall").to_numpy().T  # beneficial mean
+        q = np.quantile(overall[:, 0], [0.05, 0.5, 0.95])
         rows.append(
             {"quantity": "overall beneficial effect (pp)", "q05": q[0], "q50": q[1], "q95": q[2]}
         )

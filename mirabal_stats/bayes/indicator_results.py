@@ -7,7 +7,10 @@ Orientation conventions (also in docs/bayes.md):
   posterior probability that the effect goes in the beneficial direction.
 - ``effects(level="measure" | "overall")``: the mean over the measure's (all) indicators of the
   *beneficial* effects ``benefit_sign * effect`` (positive = the programme helps), so that
-  indicators where a fall is good and those where a rise is good can be averaged.
+  indicators where a fall is good and those where a rise is good can be averaged; computed as
+  ``draws @ C.T`` with ``C`` from :func:`~mirabal_stats.data.beneficial.beneficial_contrasts`.
+
+Every interval is an equal-tailed posterior interval at ``ci_level`` (default 0.95).
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mirabal_stats._results import check_ci_level
+from mirabal_stats._results import (
+    DEFAULT_CI_LEVEL,
+    Summary,
+    axes_or_new,
+    check_ci_level,
+    group_colour,
+)
 from mirabal_stats.bayes.posterior_summaries import (
     att_pp_draws,
     delta_adjusted_att,
@@ -24,6 +33,7 @@ from mirabal_stats.bayes.posterior_summaries import (
     thin_indices,
 )
 from mirabal_stats.bayes.results import BayesResults, draws_table, stack_draws
+from mirabal_stats.bayes.sampling import Posterior, whole_number
 from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["IndicatorResults"]
@@ -41,34 +51,11 @@ class IndicatorResults(BayesResults):
 
     max_draws = 400
 
-    def __init__(self, *, idata, model, **kwargs):
-        super().__init__(idata=idata, **kwargs)
+    def __init__(self, *, posterior: Posterior, model) -> None:
+        super().__init__(posterior=posterior)
         self._model = model
         self._pp_cache = None
         self._pp_wave_cache = None
-        monitored = [
-            "effect_overall_mean",
-            "effect_measure_mean",
-            "effect_measure_sd",
-            "effect_sd",
-            "effect",
-            "person_sd",
-            "wave_sd",
-        ]
-        if not model.pool_measures:
-            monitored.remove("effect_measure_sd")
-        if model.design.covariate_names:
-            monitored += ["covariate_severity", "covariate_change"]
-        if model.attrition == "shared":
-            monitored += [
-                "selection",
-                "selection_response",
-                "programme_response_sd",
-                "response_group",
-            ]
-        if model.effect_by_wave:
-            monitored += ["effect_wave_sd", "effect_wave"]
-        self._monitored = tuple(monitored)
 
     @property
     def model(self):
@@ -77,7 +64,7 @@ class IndicatorResults(BayesResults):
 
     # ------------------------------------------------------------------ draws
     def _draws(self, name: str) -> np.ndarray:
-        return stack_draws(self._idata, name)
+        return stack_draws(self.idata, name)
 
     def _thinned(self):
         idx = thin_indices(self.n_draws, self.max_draws)
@@ -86,7 +73,7 @@ class IndicatorResults(BayesResults):
 
     def _response_draws(self):
         """Draws of the person-specific programme response (shared model), thinned; else None."""
-        if "programme_response" not in self._idata.posterior:
+        if "programme_response" not in self.idata.posterior:
             return None
         return self._draws("programme_response")[thin_indices(self.n_draws, self.max_draws)]
 
@@ -124,7 +111,7 @@ class IndicatorResults(BayesResults):
 
         add("effect_overall_mean", lambda _: "effect_overall_mean")
         add("effect_measure_mean", lambda m: f"effect_measure_mean[{m}]", arr.measures)
-        if "effect_measure_sd" in self._idata.posterior:
+        if "effect_measure_sd" in self.idata.posterior:
             add("effect_measure_sd", lambda _: "effect_measure_sd")
         add("effect_sd", lambda _: "effect_sd")
         add("effect", lambda k: f"effect[{k}]", arr.indicators)
@@ -145,7 +132,11 @@ class IndicatorResults(BayesResults):
 
     # ------------------------------------------------------------------ effects
     def effects(
-        self, *, level: str = "indicator", scale: str = "log_odds", ci_level: float = 0.9
+        self,
+        *,
+        level: str = "indicator",
+        scale: str = "log_odds",
+        ci_level: float = DEFAULT_CI_LEVEL,
     ) -> pd.DataFrame:
         """Programme effects per indicator, per measure or overall.
 
@@ -160,7 +151,7 @@ class IndicatorResults(BayesResults):
             change in P(yes) over every intervention person's posterior person effect and the
             post-baseline waves (population-averaged; see
             :func:`~mirabal_stats.bayes.posterior_summaries.att_pp_draws`).
-        ci_level : float, default 0.9
+        ci_level : float, default 0.95
             Level of the equal-tailed posterior interval.
 
         Returns
@@ -174,7 +165,7 @@ class IndicatorResults(BayesResults):
         return self._summarise(draws, level, scale, ci_level)
 
     def effects_by_wave(
-        self, *, level: str = "overall", scale: str = "pp", ci_level: float = 0.9
+        self, *, level: str = "overall", scale: str = "pp", ci_level: float = DEFAULT_CI_LEVEL
     ) -> pd.DataFrame:
         """Programme effects at each post-baseline wave (how the effect builds up or fades).
 
@@ -187,7 +178,7 @@ class IndicatorResults(BayesResults):
         ----------
         level : {"indicator", "measure", "overall"}
         scale : {"log_odds", "pp"}, default "pp"
-        ci_level : float, default 0.9
+        ci_level : float, default 0.95
 
         Returns
         -------
@@ -231,45 +222,32 @@ class IndicatorResults(BayesResults):
     ) -> pd.DataFrame:
         """Summary table of indicator effect draws (draws, K) at the requested level."""
         arr = self._model.design.arrays
-        benefit = arr.benefit_sign.astype(float)
-        beneficial = draws * benefit[None, :]
         if level == "indicator":
             table = draws_table(
                 draws, index=pd.Index(arr.indicators, name="indicator"), ci_level=ci_level
             )
-            table["prob_beneficial"] = (beneficial > 0).mean(axis=0)
+            # P(effect in the indicator's beneficial direction): fewer "yes" for a harm.
+            table["prob_beneficial"] = (draws * arr.benefit_sign[None, :] > 0).mean(axis=0)
             table.insert(0, "measure", [arr.measures[m] for m in arr.indicator_measure])
             table["benefit_sign"] = arr.benefit_sign.astype(int)
             orientation = "yes"
-        elif level == "measure":
-            means = np.column_stack(
-                [
-                    beneficial[:, arr.indicator_measure == m].mean(axis=1)
-                    for m in range(arr.n_measures)
-                ]
-            )
-            table = draws_table(
-                means,
-                index=pd.Index(arr.measures, name="measure"),
-                ci_level=ci_level,
-                prob_positive=True,
-            )
-            table["n_indicators"] = np.bincount(arr.indicator_measure, minlength=arr.n_measures)
-            orientation = "beneficial"
         else:
+            C = self._model.design.contrasts(level)
             table = draws_table(
-                beneficial.mean(axis=1),
-                index=pd.Index(["overall"], name="level"),
+                draws @ C.to_numpy().T,
+                index=pd.Index(C.index, name="measure" if level == "measure" else "level"),
                 ci_level=ci_level,
                 prob_positive=True,
             )
+            if level == "measure":
+                table["n_indicators"] = (C.to_numpy() != 0).sum(axis=1)
             orientation = "beneficial"
         table["scale"] = scale
         table["orientation"] = orientation
         return table
 
     # ------------------------------------------------------------------ prevalence
-    def prevalence(self, *, ci_level: float = 0.9) -> pd.DataFrame:
+    def prevalence(self, *, ci_level: float = DEFAULT_CI_LEVEL) -> pd.DataFrame:
         """Model-implied % "yes" per group x wave x indicator beside the observed % and its n.
 
         ``model_pct`` averages P(yes) over *all* persons of the group (including those who did
@@ -309,7 +287,7 @@ class IndicatorResults(BayesResults):
         return pd.DataFrame(rows)
 
     def ppc_prevalence(
-        self, *, by: str = "group_wave", ci_level: float = 0.9, random_seed: int = 0
+        self, *, by: str = "group_wave", ci_level: float = DEFAULT_CI_LEVEL, random_seed: int = 0
     ) -> pd.DataFrame:
         """Posterior predictive check of the observed % "yes".
 
@@ -322,6 +300,9 @@ class IndicatorResults(BayesResults):
         if by not in ("group_wave", "indicator"):
             raise SpecificationError(f"by must be 'group_wave' or 'indicator', got {by!r}.")
         level = check_ci_level(ci_level)
+        random_seed = whole_number(
+            "random_seed", random_seed, low=0, high=2**63 - 1, hint="Pass e.g. random_seed=0."
+        )
         arr = self._model.design.arrays
         design = self._model.design
         F, off, _ = self._thinned()
@@ -382,7 +363,7 @@ class IndicatorResults(BayesResults):
 
     # ------------------------------------------------------------------ sensitivity
     def delta_adjustment(
-        self, *, deltas=None, level: str = "overall", ci_level: float = 0.9
+        self, *, deltas=None, level: str = "overall", ci_level: float = DEFAULT_CI_LEVEL
     ) -> pd.DataFrame:
         """Delta-adjustment (tipping-point) sensitivity analysis for MNAR dropout.
 
@@ -398,7 +379,7 @@ class IndicatorResults(BayesResults):
         deltas : array-like, optional
             Grid of shifts (default 0, 0.25, ..., 4).
         level : {"overall", "measure"}
-        ci_level : float, default 0.9
+        ci_level : float, default 0.95
 
         Returns
         -------
@@ -417,23 +398,17 @@ class IndicatorResults(BayesResults):
         if level not in ("overall", "measure"):
             raise SpecificationError(f"level must be 'overall' or 'measure', got {level!r}.")
         check_ci_level(ci_level)
-        deltas = np.arange(0.0, 4.01, 0.25) if deltas is None else np.asarray(deltas, dtype=float)
-        if deltas.ndim != 1 or deltas.size == 0 or np.any(deltas < 0):
-            raise SpecificationError("deltas must be a non-empty 1-d grid of non-negative shifts.")
+        deltas = np.arange(0.0, 4.01, 0.25) if deltas is None else _shifts(deltas)
         deltas = np.sort(deltas)
-        arr = self._model.design.arrays
         F, off, effect = self._thinned()
         adjusted = delta_adjusted_att(
             F, off, effect, self._model.design, deltas, response=self._response_draws()
-        )  # (J, D, K)
-        groups = (
-            {"overall": np.ones(arr.n_indicators, bool)}
-            if level == "overall"
-            else {m: arr.indicator_measure == j for j, m in enumerate(arr.measures)}
-        )
+        )  # (J, D, K), on the "yes" scale
+        C = self._model.design.contrasts(level)
+        beneficial = adjusted @ C.to_numpy().T  # (J, D, rows): means of beneficial effects
         frames, tipping = [], {}
-        for name, mask in groups.items():
-            draws = adjusted[:, :, mask].mean(axis=2).T  # (D, J)
+        for j, name in enumerate(C.index):
+            draws = beneficial[:, :, j].T  # (D, J)
             table = draws_table(
                 draws, index=pd.Index(deltas, name="delta"), ci_level=ci_level, prob_positive=True
             )
@@ -445,48 +420,70 @@ class IndicatorResults(BayesResults):
         return out
 
     # ------------------------------------------------------------------ plots
-    def plot_prevalence(self, *, indicators=None, ci_level: float = 0.9, ax=None):
+    def plot_prevalence(self, *, indicators=None, ci_level: float = DEFAULT_CI_LEVEL, ax=None):
         """Model-implied % "yes" by wave per group (lines, bands) with the observed % (points).
 
-        Returns the matplotlib ``Figure``. ``indicators`` chooses which (default: the first 6).
-        """
-        import matplotlib.pyplot as plt
+        One panel per indicator (``indicators``; default: the first 6), three per row.
 
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            The first panel. With several indicators the other panels are added to the figure
+            of ``ax`` in the grid cell ``ax`` occupies (its subplot spec is split into the panel
+            grid); without ``ax`` a new figure is made.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The first panel; ``ax.figure`` holds them all.
+        """
         table = self.prevalence(ci_level=ci_level)
         arr = self._model.design.arrays
         chosen = list(indicators) if indicators is not None else list(arr.indicators[:6])
+        unknown = [k for k in chosen if k not in arr.indicators]
+        if not chosen or unknown:
+            raise SpecificationError(
+                f"indicators must name indicators of the model, got {unknown or chosen!r}; the "
+                f"model has {list(arr.indicators)}."
+            )
         ncol = min(3, len(chosen))
         nrow = int(np.ceil(len(chosen) / ncol))
-        fig, axes = plt.subplots(
-            nrow, ncol, figsize=(4 * ncol, 3 * nrow), squeeze=False, sharey=True
-        )
+        first = axes_or_new(ax, figsize=(4 * ncol, 3 * nrow))
+        panels = [first]
+        if len(chosen) > 1:
+            spec = first.get_subplotspec()
+            if spec is None:
+                raise SpecificationError(
+                    f"plot_prevalence draws {len(chosen)} panels and needs an ax that is part of "
+                    "a subplot grid (e.g. from plt.subplots()), or ax=None, or one indicator."
+                )
+            grid = spec.subgridspec(nrow, ncol)
+            first.set_subplotspec(grid[0, 0])
+            for j in range(1, len(chosen)):
+                panels.append(first.figure.add_subplot(grid[j // ncol, j % ncol], sharey=first))
         x = np.arange(arr.n_waves)
-        for ax_, ind in zip(axes.ravel(), chosen):
-            for label, colour in (
-                (self._model.panel.treated, "C0"),
-                (self._model.panel.comparison, "C1"),
+        for panel_ax, ind in zip(panels, chosen):
+            for label, treated in (
+                (self._model.panel.treated, True),
+                (self._model.panel.comparison, False),
             ):
+                colour = group_colour(treated)
                 block = table[(table["indicator"] == ind) & (table["group"] == label)]
-                ax_.plot(x, block["model_pct"], color=colour, label=f"{label} (model)")
-                ax_.fill_between(x, block["lower"], block["upper"], color=colour, alpha=0.2)
-                ax_.scatter(x, block["observed_pct"], color=colour, marker="o", s=15)
-            ax_.set_title(str(ind), fontsize=9)
-            ax_.set_xticks(x, [str(w) for w in arr.waves])
-            ax_.set_ylim(0, 100)
-        for ax_ in axes.ravel()[len(chosen) :]:
-            ax_.set_visible(False)
-        axes[0, 0].set_ylabel('% "yes"')
-        axes[0, 0].legend(fontsize=7)
-        fig.tight_layout()
-        return fig
+                panel_ax.plot(x, block["model_pct"], color=colour, label=f"{label} (model)")
+                panel_ax.fill_between(x, block["lower"], block["upper"], color=colour, alpha=0.2)
+                panel_ax.scatter(x, block["observed_pct"], color=colour, marker="o", s=15)
+            panel_ax.set_title(str(ind), fontsize=9)
+            panel_ax.set_xticks(x, [str(w) for w in arr.waves])
+            panel_ax.set_ylim(0, 100)
+        first.set_ylabel(f'% "yes" ({round(100 * check_ci_level(ci_level))}% interval)')
+        first.legend(fontsize=7)
+        return first
 
-    def plot_effects(self, *, scale: str = "log_odds", ci_level: float = 0.9):
+    def plot_effects(self, *, scale: str = "log_odds", ci_level: float = DEFAULT_CI_LEVEL, ax=None):
         """Forest plot of the beneficial indicator effects grouped by measure, with measure means.
 
-        Returns the matplotlib ``Figure``.
+        Returns the matplotlib Axes drawn on (``ax``, or a new figure's).
         """
-        import matplotlib.pyplot as plt
-
         ind = self.effects(level="indicator", scale=scale, ci_level=ci_level)
         meas = self.effects(level="measure", scale=scale, ci_level=ci_level)
         rows, labels, styles = [], [], []
@@ -496,13 +493,14 @@ class IndicatorResults(BayesResults):
             styles.append("measure")
             block = ind[ind["measure"] == m]
             for k, r in block.iterrows():
+                # Drawn in the beneficial direction, like the measure means (right = better).
                 b = r["benefit_sign"]
                 lo, hi = sorted((b * r["lower"], b * r["upper"]))
                 rows.append(np.array([b * r["estimate"], lo, hi]))
                 labels.append(f"  {k}")
                 styles.append("indicator")
         rows = np.array(rows)
-        fig, ax = plt.subplots(figsize=(7, 0.25 * len(rows) + 1))
+        ax = axes_or_new(ax, figsize=(7, 0.25 * len(rows) + 1))
         y = np.arange(len(rows))[::-1]
         for yi, r, st in zip(y, rows, styles):
             colour = "black" if st == "measure" else "C0"
@@ -520,39 +518,72 @@ class IndicatorResults(BayesResults):
         ax.set_xlabel(
             f"beneficial effect ({unit}; {round(100 * ci_level)}% interval); right = improvement"
         )
-        fig.tight_layout()
-        return fig
+        return ax
 
     # ------------------------------------------------------------------ summary
-    def summary(self, *, ci_level: float = 0.9) -> str:
+    def summary(self, *, ci_level: float = DEFAULT_CI_LEVEL) -> Summary:
         """The headline in words an evaluator could paste, then the measure table."""
-        pct = round(100 * ci_level)
-        overall_pp = self.effects(level="overall", scale="pp", ci_level=ci_level).iloc[0]
-        overall_lo = self.effects(level="overall", scale="log_odds", ci_level=ci_level).iloc[0]
-        meas = self.effects(level="measure", scale="pp", ci_level=ci_level)
+        level = check_ci_level(ci_level)
+        pct = round(100 * level)
+        overall_pp = self.effects(level="overall", scale="pp", ci_level=level).iloc[0]
+        overall_lo = self.effects(level="overall", scale="log_odds", ci_level=level).iloc[0]
+        meas = self.effects(level="measure", scale="pp", ci_level=level)
         arr = self._model.design.arrays
         panel = self._model.panel
-        lines = [
+        headline = (
             f"Across {arr.n_indicators} indicators in {arr.n_measures} measures, the "
             f"{panel.treated} group improved by {overall_pp['estimate']:.1f} percentage points more "
             f"than the {panel.comparison} group on average ({pct}% credible interval "
             f"{overall_pp['lower']:.1f} to {overall_pp['upper']:.1f}; on the log-odds scale "
             f"{overall_lo['estimate']:.2f}, {overall_lo['lower']:.2f} to {overall_lo['upper']:.2f}). "
             f"The posterior probability that the programme effect is beneficial overall is "
-            f"{overall_pp['prob_beneficial']:.2f}.",
+            f"{overall_pp['prob_beneficial']:.2f}."
+        )
+        attrition = (
+            "missing at random given the model"
+            if self._model.attrition == "mar"
+            else "a shared-parameter (MNAR) selection model"
+        )
+        covariates = (
+            "; covariates " + ", ".join(self._model.covariates) if self._model.covariates else ""
+        )
+        weights = (
+            "; weighted pseudo-likelihood (intervals not calibrated, docs/bayes.md 'Weights')"
+            if self._model.answer_weights is not None
+            else ""
+        )
+        model_line = (
             f"Model: Bayesian difference in differences with a person random intercept, "
             f"{arr.n_persons} persons, {arr.n_waves} waves, {arr.n_obs} answers; attrition "
-            f"handled as {'missing at random given the model' if self._model.attrition == 'mar' else 'a shared-parameter (MNAR) selection model'}"
-            f"{'; covariates ' + ', '.join(self._model.covariates) if self._model.covariates else ''}.",
-            "Beneficial change by measure (percentage points, positive = improvement):",
-        ]
+            f"handled as {attrition}{covariates}{weights}."
+        )
+        lines = ["Beneficial change by measure (percentage points, positive = improvement):"]
         for m, r in meas.iterrows():
             lines.append(
                 f"  {m}: {r['estimate']:+.1f} ({r['lower']:+.1f} to {r['upper']:+.1f}), "
                 f"P(beneficial) = {r['prob_beneficial']:.2f}"
             )
-        lines.append(self._diagnostics_sentence())
-        return "\n".join(lines)
+        return Summary(
+            "\n".join([headline, model_line, *lines, self._diagnostics_sentence()]),
+            paragraphs=[headline, model_line, self._diagnostics_sentence()],
+            tables=[("beneficial change by measure (pp)", meas)],
+        )
+
+
+def _shifts(deltas) -> np.ndarray:
+    """The delta grid as floats: finite, non-negative numbers (text and NaN are refused)."""
+    values = np.atleast_1d(np.asarray(deltas, dtype=object))
+    numeric = values.ndim == 1 and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        for v in values
+    )
+    grid = values.astype(float) if numeric else np.array([np.nan])
+    if values.size == 0 or not numeric or not np.isfinite(grid).all() or (grid < 0).any():
+        raise SpecificationError(
+            f"deltas must be a non-empty list of finite, non-negative shifts on the log-odds "
+            f"scale, e.g. [0, 0.5, 1, 2], got {deltas!r}."
+        )
+    return grid
 
 
 def _crossing(x: np.ndarray, y: np.ndarray) -> float:

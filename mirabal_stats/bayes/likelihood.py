@@ -1,8 +1,8 @@
 """Log-likelihood of repeated binary indicators: one gathered linear predictor over observed cells.
 
-The indicator models share one structure (notes/sampling.md): every fixed effect of the model is
-constant within a *cell* (indicator x wave x group), so the linear predictor of observed answer
-``n`` is
+The indicator models share one structure (docs/performance.md, "The kernel"): every fixed effect
+of the model is constant within a *cell* (indicator x wave x group), so the linear predictor of
+observed answer ``n`` is
 
     eta[n] = F[cell[n]] + sign[n] * offset[person[n]]
 
@@ -15,13 +15,16 @@ This module is the one place the likelihood is written; models call :func:`logit
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
+
+from mirabal_stats.exceptions import SpecificationError
 
 __all__ = [
     "cell_index",
     "logit_cells_loglik",
     "logit_cells_loglik_numpy",
-    "numba_available",
     "bernoulli_logit_loglik",
 ]
 
@@ -49,14 +52,10 @@ def bernoulli_logit_loglik(eta, y, weights=None):
     return pt.sum(terms if weights is None else weights * terms)
 
 
-def numba_available() -> bool:
-    """True if numba can be imported (decides ``implementation="auto"``)."""
-    from importlib.util import find_spec
-
-    return find_spec("numba") is not None
+_IMPLEMENTATIONS = ("numba", "pytensor")
 
 
-def logit_cells_loglik(F, offset, *, cell, person, sign, y, implementation: str = "auto"):
+def logit_cells_loglik(F, offset, *, cell, person, sign, y, implementation: str = "numba"):
     """Bernoulli-logit log-likelihood summed over observed cells, as a PyTensor scalar.
 
     Parameters
@@ -71,27 +70,40 @@ def logit_cells_loglik(F, offset, *, cell, person, sign, y, implementation: str 
         Loading of the person offset on each answer (+1 or -1; 0 drops the offset).
     y : numpy.ndarray
         Observed 0/1 answers.
-    implementation : {"auto", "numba", "pytensor"}
-        ``"numba"`` uses the fused kernel with its analytic gradient
-        (:class:`mirabal_stats.bayes.kernels.op.LogitCellsLoglikOp`), which runs under every
-        PyMC sampler (C backend through ``perform``, nutpie/numba backend through a
-        ``numba_funcify`` dispatch); ``"pytensor"`` builds the plain graph (needed for the JAX
-        backend and for second derivatives); ``"auto"`` picks ``"numba"`` when numba is
-        installed. Both give the same value and gradient to 1e-8 relative
-        (tests/bayes_kernels/).
+    implementation : {"numba", "pytensor"}
+        ``"numba"`` (default; numba is a dependency) uses the fused kernel with its analytic
+        gradient (:class:`mirabal_stats.bayes.kernels.op.LogitCellsLoglikOp`), which runs under
+        every PyMC sampler: C backend through ``perform``, nutpie/numba backend through a
+        ``numba_funcify`` dispatch, JAX backend (numpyro) through a ``jax_funcify`` dispatch
+        registered here when jax is installed. ``"pytensor"`` builds the plain graph (the
+        reference of the tests, and what second derivatives need). Both give the same value
+        and gradient to 1e-8 relative (tests/bayes_kernels/).
     """
-    if implementation not in ("auto", "numba", "pytensor"):
-        raise ValueError(
-            f"implementation must be 'auto', 'numba' or 'pytensor', got {implementation!r}."
+    if implementation not in _IMPLEMENTATIONS:
+        raise SpecificationError(
+            f"implementation must be 'numba' or 'pytensor', got {implementation!r}."
         )
-    if implementation == "auto":
-        implementation = "numba" if numba_available() else "pytensor"
     if implementation == "numba":
         from mirabal_stats.bayes.kernels.op import logit_cells_loglik_op
 
+        _register_jax_translation()
         return logit_cells_loglik_op(F, offset, cell=cell, person=person, sign=sign, y=y)
 
     import pytensor.tensor as pt
 
     eta = F[cell] + sign * offset[person]
     return pt.sum(y * eta - pt.softplus(eta))
+
+
+@cache
+def _register_jax_translation() -> None:
+    """Give the kernel Op its JAX translation (numpyro through PyMC) when jax is installed.
+
+    ``kernels/jax_dispatch.py`` registers it on import; it is imported here, by the one function
+    that puts the Op in a graph, so that the Op module never imports its JAX translation (no
+    import cycle) and only models that use the Op pay for importing jax (~0.5 s).
+    """
+    from importlib.util import find_spec
+
+    if find_spec("jax") is not None:
+        import mirabal_stats.bayes.kernels.jax_dispatch  # noqa: F401  (registers on import)

@@ -1,6 +1,6 @@
 """Bayesian logistic regression with random intercepts (and slopes), specified by a formula.
 
-``BinaryMixedModel("y ~ trt * time + (1 | patient)", data)`` is the general front end used for
+``BinaryMixedModel(data, formula="y ~ trt * time + (1 | patient)")`` is the general front end used for
 reproductions and designs that are not an :class:`~mirabal_stats.IndicatorPanel`. It shares the
 likelihood (:mod:`mirabal_stats.bayes.likelihood`), the sampling module and the results
 conventions of :class:`~mirabal_stats.bayes.IndicatorModel`:
@@ -17,7 +17,6 @@ each standard deviation (lme4's default structure, correlated intercept and slop
 from __future__ import annotations
 
 import re
-import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -25,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mirabal_stats._results import make_provenance
+from mirabal_stats._results import DEFAULT_CI_LEVEL, Summary, check_ci_level
 from mirabal_stats.bayes.priors import make_prior, merge_priors, prior_text
 from mirabal_stats.bayes.results import BayesResults, stack_draws
-from mirabal_stats.bayes.sampling import sample_model, warn_if_unreliable
+from mirabal_stats.bayes.sampling import Posterior, fit_posterior
+from mirabal_stats.data.persons import check_id_types, nearest, plain_value
 from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
 
 __all__ = ["BinaryMixedModel", "MixedModelResults", "DEFAULT_MIXED_PRIORS"]
@@ -82,15 +82,15 @@ class BinaryMixedModel:
 
     Parameters
     ----------
-    formula : str
-        ``"y ~ <fixed effects> + (1 | group)"``. The fixed part is any formulaic formula
-        (interactions ``a * b``, ``C(x)`` ...); the response must be 0/1. One grouping factor,
-        with a random intercept ``(1 | group)`` or a random intercept and slopes
-        ``(1 + time | group)`` (as in lme4, ``(time | group)`` includes the intercept; the
-        intercept and slopes are correlated).
     data : pandas.DataFrame
         One row per observation. Rows with a missing value in a used column are excluded with a
         :class:`~mirabal_stats.exceptions.RowsExcludedWarning`.
+    formula : str
+        ``"y ~ <fixed effects> + (1 | group)"``. The fixed part is any formulaic formula
+        (interactions ``a * b``, ``C(x)`` ...); the response must be coded 0/1 (or
+        True/False). One grouping factor with at least two levels, with a random intercept
+        ``(1 | group)`` or a random intercept and slopes ``(1 + time | group)`` (as in lme4,
+        ``(time | group)`` includes the intercept; the intercept and slopes are correlated).
     priors : dict, optional
         Overrides of :data:`DEFAULT_MIXED_PRIORS`, by role (``"intercept"``, ``"fixed"``, ``"sd"``,
         ``"lkj_eta"``) or by fixed-effect term name (e.g. ``"trt:time"``), each a tuple
@@ -121,7 +121,7 @@ class BinaryMixedModel:
     --------
     >>> from mirabal_stats.datasets import load_toenail
     >>> from mirabal_stats.bayes import BinaryMixedModel
-    >>> model = BinaryMixedModel("y ~ trt * time + (1 | patient)", load_toenail())
+    >>> model = BinaryMixedModel(load_toenail(), formula="y ~ trt * time + (1 | patient)")
     >>> model.n_obs, model.n_groups
     (1908, 294)
     >>> result = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
@@ -131,19 +131,21 @@ class BinaryMixedModel:
 
     def __init__(
         self,
-        formula: str,
         data: pd.DataFrame,
         *,
+        formula: str,
         priors: Mapping[str, Any] | None = None,
         parametrization: str = "noncentered",
     ):
         if not isinstance(data, pd.DataFrame):
-            raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+            raise SpecificationError(
+                f"BinaryMixedModel expects a pandas DataFrame as data, got {type(data).__name__}."
+            )
         if parametrization not in ("noncentered", "centered"):
             raise SpecificationError(
                 f"parametrization must be 'noncentered' or 'centered', got {parametrization!r}."
             )
-        from formulaic import Formula, model_matrix
+        from formulaic import Formula
 
         fixed, random_lhs, group = _parse_formula(formula)
         self.formula = formula
@@ -159,45 +161,46 @@ class BinaryMixedModel:
             random_parsed = Formula(random_lhs)
         except Exception as exc:
             raise SpecificationError(f"Cannot parse the random term {random_lhs!r}: {exc}") from exc
+        if not hasattr(parsed, "lhs") or not parsed.lhs.required_variables:
+            raise SpecificationError(
+                f"formula {formula!r} has no response on the left of '~'; write e.g. "
+                "'y ~ trt * time + (1 | patient)'."
+            )
         needed = sorted(
             set(parsed.required_variables) | set(random_parsed.required_variables) | {group}
         )
+        if data.columns.duplicated().any():
+            repeated = list(data.columns[data.columns.duplicated()].unique())
+            raise SpecificationError(
+                f"data have duplicate column labels {repeated}; rename them so that the formula "
+                "names one column each."
+            )
+        if len(data) == 0:
+            raise SpecificationError("BinaryMixedModel: the data have no rows.")
         missing = [c for c in needed if c not in data.columns]
         if missing:
+            hints = "".join(nearest(c, data.columns) for c in missing[:1])
             raise SpecificationError(
-                f"The formula names column(s) {missing} that are not in data (columns: "
+                f"The formula names column(s) {missing} that are not in data{hints} (columns: "
                 f"{list(data.columns)}). Fix the spelling or add the column."
             )
-        incomplete = data[needed].isna().any(axis=1)
-        if incomplete.any():
-            warnings.warn(
-                f"{int(incomplete.sum())} of {len(data)} rows have a missing value in "
-                f"{[c for c in needed if data[c].isna().any()]} and are excluded from the model.",
-                RowsExcludedWarning,
-                stacklevel=2,
-            )
-        frame = data.loc[~incomplete, needed].reset_index(drop=True)
-        mm = model_matrix(parsed, frame)
-        y = np.asarray(mm.lhs, dtype=float).ravel()
-        if not np.isin(y, (0.0, 1.0)).all():
-            bad = np.unique(y[~np.isin(y, (0.0, 1.0))])[:5]
-            raise SpecificationError(
-                f"The response {parsed.lhs} must be 0/1, but it holds {bad.tolist()}. Recode it, "
-                "e.g. (df['outcome'] == 'yes').astype(int)."
-            )
-        X = np.asarray(mm.rhs, dtype=float)
-        self.terms = list(mm.rhs.model_spec.column_names)
-        self.response = str(parsed.lhs)
-        if np.linalg.matrix_rank(X) < X.shape[1]:
-            raise SpecificationError(
-                f"The fixed-effect design {self.terms} is rank deficient (collinear columns); "
-                "remove redundant terms."
-            )
-        Z = model_matrix(random_parsed, frame)
+        frame = self._complete_rows(data, needed)
+        response = str(parsed.lhs).strip()
+        if response in frame.columns:  # a bare column (not an expression such as I(x > 2))
+            _check_binary_column(frame[response], response)
+        check_id_types(frame[group], column=group, what="group", error=SpecificationError)
+        y, X, self.terms, self.response, Z = self._design(parsed, random_parsed, frame)
         self.random_terms = list(Z.model_spec.column_names)
         # (1 | g) keeps the fused-kernel likelihood; slopes need a per-observation loading matrix.
         self._Z = None if self.random_terms == ["Intercept"] else np.asarray(Z, dtype=float)
         codes, levels = pd.factorize(frame[group], sort=True)
+        if len(levels) < 2:
+            raise SpecificationError(
+                f"The grouping factor {group!r} has a single level "
+                f"({plain_value(levels[0])!r}) in the rows used; a random effect needs at least "
+                "two groups (its SD is estimated from the spread between them). Use a logistic "
+                "regression without the random term, or a grouping factor with several levels."
+            )
         unique_rows, cell = np.unique(X, axis=0, return_inverse=True)
         self._X_unique = unique_rows
         self._cell = cell.astype(np.int32).ravel()
@@ -231,6 +234,81 @@ class BinaryMixedModel:
         self._non_intercept = non_intercept
         self._compiled: dict = {}
         self.model = self._build()
+
+    @staticmethod
+    def _complete_rows(data: pd.DataFrame, needed: list[str]) -> pd.DataFrame:
+        """The used columns of the rows without a missing value (the others are reported)."""
+        incomplete = data[needed].isna().any(axis=1)
+        empty = [c for c in needed if data[c].isna().all()]
+        if incomplete.all():
+            raise SpecificationError(
+                f"every one of the {len(data)} rows has a missing value in a column the formula "
+                f"uses ({needed}), so no row is left to fit"
+                + (
+                    f"; column(s) {empty} are missing in every row. Check the column names and "
+                    "the data read."
+                    if empty
+                    else ". Impute the missing values or drop the column from the formula."
+                )
+            )
+        if incomplete.any():
+            warnings.warn(
+                f"{int(incomplete.sum())} of {len(data)} rows have a missing value in "
+                f"{[c for c in needed if data[c].isna().any()]} and are excluded from the model.",
+                RowsExcludedWarning,
+                stacklevel=3,
+            )
+        return data.loc[~incomplete, needed].reset_index(drop=True)
+
+    @staticmethod
+    def _design(parsed, random_parsed, frame: pd.DataFrame):
+        """Response, fixed-effect matrix (and its term names), response name, random-effect
+        matrix: checked to be one 0/1 column, finite numbers and of full column rank."""
+        from formulaic import model_matrix
+
+        try:
+            mm = model_matrix(parsed, frame)
+            Z = model_matrix(random_parsed, frame)
+        except Exception as exc:  # formulaic's errors for unknown functions, bad terms ...
+            raise SpecificationError(
+                f"Cannot build the design matrix of the formula: {type(exc).__name__}: {exc}"
+            ) from exc
+        response = str(parsed.lhs)
+        lhs = np.asarray(mm.lhs, dtype=float)
+        if lhs.ndim != 2 or lhs.shape[1] != 1:
+            raise SpecificationError(
+                f"The response {response} must be one 0/1 column, but the formula turns it into "
+                f"{lhs.shape[1]} columns (text categories?). Code it 0/1 first, e.g. "
+                "data['y'] = (data['y'] == 'yes').astype(int)."
+            )
+        y = lhs[:, 0]
+        binary = np.isin(y, (0.0, 1.0))
+        if not binary.all():
+            bad = np.unique(y[~binary])[:5]
+            raise SpecificationError(
+                f"The response {response} must be 0/1, but it holds {bad.tolist()}. Recode it, "
+                "e.g. (data['y'] == 'yes').astype(int)."
+            )
+        if y.min() == y.max():
+            raise SpecificationError(
+                f"The response {response} is {int(y[0])} in every one of the {y.size} rows used, "
+                "so there is nothing to model: the fixed effects would be set by the priors "
+                "alone. Check the data (a filter?) and the coding of the response."
+            )
+        X = np.asarray(mm.rhs, dtype=float)
+        terms = list(mm.rhs.model_spec.column_names)
+        infinite = ~np.isfinite(X).all(axis=0)
+        if infinite.any():
+            raise SpecificationError(
+                f"The fixed-effect term(s) {[t for t, bad in zip(terms, infinite) if bad]} hold "
+                "infinite values; replace them in the data (or transform the column)."
+            )
+        if np.linalg.matrix_rank(X) < X.shape[1]:
+            raise SpecificationError(
+                f"The fixed-effect design {terms} is rank deficient (collinear columns, or a "
+                "column constant in the rows used); remove redundant terms."
+            )
+        return y, X, terms, response, Z
 
     # ------------------------------------------------------------------ model
     @property
@@ -364,11 +442,13 @@ class BinaryMixedModel:
     ) -> MixedModelResults:
         """Sample the posterior with NUTS and return a :class:`MixedModelResults`.
 
-        Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
+        Settings as in :meth:`IndicatorModel.fit <mirabal_stats.bayes.IndicatorModel.fit>`
+        (sampler defaults: the sampler's own). Warns
+        (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat > 1.01,
         an ESS < 400 or there are divergent transitions.
         """
-        start = time.perf_counter()
-        idata = sample_model(
+        slopes = self._Z is not None
+        posterior = fit_posterior(
             self.model,
             draws=draws,
             tune=tune,
@@ -376,30 +456,18 @@ class BinaryMixedModel:
             sampler=sampler,
             random_seed=random_seed,
             sampler_kwargs=sampler_kwargs,
+            monitored=["beta", "sd_random", "corr_random"] if slopes else ["beta", "sd"],
+            data=self._frame,
+            model_settings=dict(
+                model="BinaryMixedModel",
+                formula=self.formula,
+                priors=self.term_priors,
+                sd_prior=self.priors["sd"],
+                parametrization=self.parametrization,
+            ),
             compiled_cache=self._compiled,
         )
-        elapsed = time.perf_counter() - start
-        settings = dict(
-            formula=self.formula,
-            priors=self.term_priors,
-            sd_prior=self.priors["sd"],
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            sampler=sampler,
-            parametrization=self.parametrization,
-        )
-        result = MixedModelResults(
-            idata=idata,
-            model=self,
-            sampler=sampler,
-            fit_seconds=elapsed,
-            provenance=make_provenance(
-                random_seed=random_seed, data=self._frame, settings=settings
-            ),
-        )
-        warn_if_unreliable(result.diagnostics_summary, stacklevel=3)
-        return result
+        return MixedModelResults(posterior=posterior, model=self)
 
     def compile_logp(self):
         """Compiled joint log-density of the free (transformed) parameters (for tests)."""
@@ -407,44 +475,68 @@ class BinaryMixedModel:
 
 
 class MixedModelResults(BayesResults):
-    """Posterior of a :class:`BinaryMixedModel`."""
+    """Posterior of a :class:`BinaryMixedModel`: ``to_frame()`` has one row per fixed effect and
+    random-effect SD (and correlation), named as in lme4."""
 
-    def __init__(self, *, idata, model: BinaryMixedModel, **kwargs):
-        super().__init__(idata=idata, **kwargs)
+    def __init__(self, *, posterior: Posterior, model: BinaryMixedModel) -> None:
+        super().__init__(posterior=posterior)
         self._model = model
-        slopes = model._Z is not None
-        self._monitored = ("beta", "sd_random", "corr_random") if slopes else ("beta", "sd")
+
+    @property
+    def model(self) -> BinaryMixedModel:
+        """The :class:`BinaryMixedModel` that was fitted."""
+        return self._model
 
     def _parameter_draws(self):
         m = self._model
-        beta = stack_draws(self._idata, "beta")
+        beta = stack_draws(self.idata, "beta")
         labels = list(m.terms) + m.random_labels
         keys = [f"beta[{t}]" for t in m.terms]
         if m._Z is None:
-            blocks = [beta, stack_draws(self._idata, "sd")[:, None]]
+            blocks = [beta, stack_draws(self.idata, "sd")[:, None]]
             keys.append("sd")
         else:
             blocks = [
                 beta,
-                stack_draws(self._idata, "sd_random"),
-                stack_draws(self._idata, "corr_random").reshape(beta.shape[0], -1),
+                stack_draws(self.idata, "sd_random"),
+                stack_draws(self.idata, "corr_random").reshape(beta.shape[0], -1),
             ]
             keys += [f"sd_random[{t}]" for t in m.random_terms]
             keys += [f"corr_random[{a},{b}]" for a, b in m.random_pairs]
         return np.hstack(blocks), labels, keys
 
-    def summary(self, *, ci_level: float = 0.9) -> str:
-        """The fixed effects and the random-intercept SD in words."""
-        table = self.to_frame(ci_level=ci_level)
-        pct = round(100 * ci_level)
+    def summary(self, *, ci_level: float = DEFAULT_CI_LEVEL) -> Summary:
+        """The fixed effects and the random-effect SDs in words, then the table."""
+        level = check_ci_level(ci_level)
+        table = self.to_frame(ci_level=level)
+        pct = round(100 * level)
+        kind = "intercept" if self._model._Z is None else "intercept and slope"
+        head = (
+            f"Bayesian random-{kind} logistic regression: {self._model.formula}. "
+            f"{self._model.n_obs} observations in {self._model.n_groups} groups "
+            f"({self._model.group})."
+        )
         lines = [
-            f"Bayesian random-intercept logistic regression: {self._model.formula}",
-            f"{self._model.n_obs} observations in {self._model.n_groups} groups ({self._model.group}).",
+            f"  {label}: posterior mean {row['estimate']:.3f} (SD {row['std_error']:.3f}; "
+            f"median {row['median']:.3f}; {pct}% interval {row['lower']:.3f} to {row['upper']:.3f})"
+            for label, row in table.iterrows()
         ]
-        for label, row in table.iterrows():
-            lines.append(
-                f"  {label}: posterior mean {row['estimate']:.3f} (SD {row['std_error']:.3f}; "
-                f"median {row['median']:.3f}; {pct}% interval {row['lower']:.3f} to {row['upper']:.3f})"
-            )
-        lines.append(self._diagnostics_sentence())
-        return "\n".join(lines)
+        diagnostics = self._diagnostics_sentence()
+        return Summary(
+            "\n".join([head, *lines, diagnostics]),
+            paragraphs=[head, diagnostics],
+            tables=[("posterior", table)],
+        )
+
+
+def _check_binary_column(values: pd.Series, column: str) -> None:
+    """The response column itself: 0/1 numbers or booleans (text is refused with the fix)."""
+    if pd.api.types.is_bool_dtype(values):
+        return
+    if not pd.api.types.is_numeric_dtype(values):
+        shown = [plain_value(v) for v in pd.unique(values)[:4]]
+        raise SpecificationError(
+            f"The response column {column!r} holds text ({', '.join(map(repr, shown))}); the "
+            f"model needs it coded 0/1. Recode it first, e.g. data[{column!r}] = "
+            f"(data[{column!r}] == 'yes').astype(int)."
+        )

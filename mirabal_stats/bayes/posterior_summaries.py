@@ -125,15 +125,16 @@ def replicate_prevalence(F, off, design, rng: np.random.Generator) -> np.ndarray
 def delta_adjusted_att(
     F, off, effect, design, deltas, *, response=None, chunk: int = 50
 ) -> np.ndarray:
-    """Beneficial effect on the treated (pp) after shifting missing intervention answers.
+    """Effect on the treated (pp of "yes") after shifting missing intervention answers.
 
     For each draw and each ``delta``: the intervention group's post-baseline outcome is its
     observed answer where observed and, where missing (dropout or a blank), the model's P(yes)
     shifted by ``delta`` on the log-odds scale in the *harmful* direction (``-benefit_k * delta``);
     the counterfactual without the programme is the model's P(yes) without ``d_k`` (and without
     ``b_k v_i`` when ``response`` is given). The
-    difference is averaged over intervention persons and post waves and oriented so that
-    positive = beneficial.
+    difference is averaged over intervention persons and post waves, on the "yes" scale of each
+    indicator; measure and overall (beneficial) means are ``out @ C.T`` with ``C`` from
+    :func:`~mirabal_stats.data.beneficial.beneficial_contrasts`.
 
     Returns
     -------
@@ -165,5 +166,5 @@ def delta_adjusted_att(
         for j, delta in enumerate(deltas):
             p_missing = expit(eta - benefit[None, None, :, None] * delta)
             completed = np.where(observed[None], answer[None], p_missing)
-            out[j, sl] = 100.0 * benefit[None, :] * (completed.mean(axis=(1, 3)) - p0)
+            out[j, sl] = 100.0 * (completed.mean(axis=(1, 3)) - p0)
     return out

@@ -18,11 +18,16 @@ halfstudent_t  nu, sigma               standard deviations with heavier tails
 exponential    lam (rate)              standard deviations (mean ``1 / lam``)
 flat           (none)                  improper flat prior (fixed effects only)
 ============== ======================= ============================================
+
+Parameters must be finite numbers (text, NaN and infinity are refused with the role named);
+scale parameters (``sigma``, ``nu``, ``lam``, ``eta``) must be positive.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any
 
 from mirabal_stats.exceptions import SpecificationError
@@ -84,13 +89,37 @@ def check_prior(role: str, prior: Any, *, support: str) -> tuple:
         raise SpecificationError(
             f"{role!r} is {kind}, so it needs a {families} prior, not {family!r}."
         )
-    values = tuple(float(v) for v in prior[1:])
-    for name, value in zip(names, values):
+    values = []
+    for name, raw in zip(names, prior[1:]):
+        if isinstance(raw, bool) or not isinstance(raw, Real):
+            raise SpecificationError(
+                f"Parameter {name} of the {family} prior for {role!r} must be a number, got "
+                f"{raw!r} ({type(raw).__name__}). Write the prior with numbers, e.g. "
+                f"{_example(family)}."
+            )
+        value = float(raw)
+        if not math.isfinite(value):
+            raise SpecificationError(
+                f"Parameter {name} of the {family} prior for {role!r} must be a finite number, "
+                f"got {value}. For a vague prior use a large finite scale, e.g. {_example(family)}."
+            )
         if name != "mu" and not value > 0:
             raise SpecificationError(
                 f"Parameter {name} of the {family} prior for {role!r} must be positive, got {value}."
             )
+        values.append(value)
     return (family, *values)
+
+
+def _example(family: str) -> str:
+    return {
+        "normal": "('normal', 0, 2.5)",
+        "student_t": "('student_t', 3, 0, 2.5)",
+        "halfnormal": "('halfnormal', 1)",
+        "halfstudent_t": "('halfstudent_t', 3, 1)",
+        "exponential": "('exponential', 1)",
+        "lkj": "('lkj', 2)",
+    }.get(family, "('normal', 0, 2.5)")
 
 
 def merge_priors(
@@ -107,6 +136,11 @@ def merge_priors(
     merged = dict(defaults)
     allowed = dict(supports)
     allowed.update(extra_roles or {})
+    if user is not None and not isinstance(user, Mapping):
+        raise SpecificationError(
+            f"priors must be a dict of role -> (family, *parameters), e.g. "
+            f"{{'person_sd': ('halfnormal', 1)}}, got {type(user).__name__}."
+        )
     for role, prior in dict(user or {}).items():
         if role not in allowed:
             raise SpecificationError(
@@ -145,9 +179,7 @@ def _family(prior: tuple):
         "halfstudent_t": (pm.HalfStudentT, lambda: {"nu": p[0], "sigma": p[1]}),
         "exponential": (pm.Exponential, lambda: {"lam": p[0]}),
     }
-    if family not in table:  # unreachable after check_prior
-        raise SpecificationError(f"Unknown prior family {family!r}.")
-    cls, params = table[family]
+    cls, params = table[family]  # every family but lkj (its own distribution) is in the table
     return cls, params()
 
 

@@ -1,4 +1,11 @@
-"""The only caller of MCMC samplers in mirabal_stats, and the sampler diagnostics.
+"""The only caller of MCMC samplers in mirabal_stats, the one ``fit()`` path, and the diagnostics.
+
+Every Bayesian model's ``fit()`` (``IndicatorModel``, ``BinaryMixedModel``,
+``PiecewiseExponentialModel``) is :func:`fit_posterior`: it checks the algorithm settings
+(:func:`check_fit_settings`), samples through :func:`sample_model` (which turns a sampler's own
+exception into an :class:`~mirabal_stats.exceptions.EstimationError`), times the fit, records
+provenance, computes the diagnostics and issues the
+:class:`~mirabal_stats.exceptions.SamplingWarning`.
 
 Backends (all run the No-U-Turn sampler on the same PyMC model):
 
@@ -29,17 +36,30 @@ import hashlib
 import importlib.util
 import os
 import threading
+import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from mirabal_stats.exceptions import SamplingWarning, SpecificationError
+from mirabal_stats._results import Provenance, make_provenance
+from mirabal_stats.exceptions import (
+    EstimationError,
+    MirabalError,
+    SamplingWarning,
+    SpecificationError,
+)
 
 __all__ = [
     "SAMPLERS",
+    "FitSettings",
+    "check_fit_settings",
+    "Posterior",
+    "fit_posterior",
     "sample_model",
     "SamplerDiagnostics",
     "sampler_diagnostics",
@@ -53,24 +73,209 @@ __all__ = [
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
 # Thresholds from Vehtari et al. (2021): R-hat below 1.01 and bulk/tail ESS of at least 100 per
-# chain (400 for four chains); we use the absolute 400 of the issue whatever the chain count.
+# chain (400 for four chains); we use the absolute 400 whatever the chain count.
 RHAT_MAX = 1.01
 ESS_MIN = 400
 
+# Sane bounds of the algorithm settings: far above any useful fit, far below what would exhaust
+# memory silently (the draws of every person severity are stored for every draw and chain).
+_MAX_DRAWS = 1_000_000
+_MAX_CHAINS = 64
+# Options fit() sets itself; given again in sampler_kwargs they would clash (or silently win).
+_RESERVED_KWARGS = {
+    "draws": "draws",
+    "tune": "tune",
+    "chains": "chains",
+    "cores": "chains",
+    "seed": "random_seed",
+    "random_seed": "random_seed",
+    "progress_bar": None,
+    "progressbar": None,
+    "var_names": None,
+    "nuts_sampler": "sampler",
+}
 
-def _check_settings(draws: int, tune: int, chains: int, sampler: str) -> None:
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise SpecificationError(f"{name} must be an integer >= {low}, got {value!r}.")
-    if sampler not in SAMPLERS:
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Checked algorithm settings of one ``fit()`` (see :func:`check_fit_settings`)."""
+
+    draws: int
+    tune: int
+    chains: int
+    sampler: str
+    random_seed: int | None
+    sampler_kwargs: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a plain dictionary (for provenance)."""
+        return {
+            "draws": self.draws,
+            "tune": self.tune,
+            "chains": self.chains,
+            "sampler": self.sampler,
+            "sampler_kwargs": dict(self.sampler_kwargs),
+        }
+
+
+def whole_number(name: str, value: Any, *, low: int, high: int, hint: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise SpecificationError(
-            f"Unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}."
+            f"{name} must be a whole number, got {value!r} ({type(value).__name__}). {hint}"
+        )
+    value = int(value)
+    if not low <= value <= high:
+        raise SpecificationError(
+            f"{name}={value} is outside the accepted range {low:,} to {high:,}. {hint}"
+        )
+    return value
+
+
+def check_fit_settings(
+    *,
+    draws: Any,
+    tune: Any,
+    chains: Any,
+    sampler: Any,
+    random_seed: Any,
+    sampler_kwargs: Any,
+    sampler_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+) -> FitSettings:
+    """Check the algorithm settings of ``fit()``; every problem names the option and the fix.
+
+    ``sampler_defaults`` maps a sampler name to the options a model sets by default for it
+    (e.g. ``target_accept``); ``sampler_kwargs`` override them.
+
+    Raises
+    ------
+    SpecificationError
+        ``draws``/``chains``/``tune`` not whole numbers from 1 to their bound (draws and tune up
+        to 1,000,000 per chain, chains up to 64); an unknown sampler, or numpyro without its
+        packages; a negative or non-integer ``random_seed``; ``sampler_kwargs`` not a dict, or
+        repeating an option ``fit()`` sets itself.
+    """
+    typical = "Typical values: draws=1000, tune=1000, chains=4."
+    draws = whole_number("draws", draws, low=1, high=_MAX_DRAWS, hint=typical)
+    tune = whole_number("tune", tune, low=1, high=_MAX_DRAWS, hint=typical)
+    chains = whole_number("chains", chains, low=1, high=_MAX_CHAINS, hint=typical)
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise SpecificationError(
+            f"Unknown sampler {sampler!r}; choose one of {', '.join(map(repr, SAMPLERS))} "
+            "(default 'nutpie')."
         )
     if sampler == "numpyro" and importlib.util.find_spec("numpyro") is None:
         raise SpecificationError(
             "sampler='numpyro' needs the numpyro and jax packages, which are not installed. "
             "Install them (pip install numpyro) or use sampler='nutpie' (the default)."
         )
+    if random_seed is not None:
+        random_seed = whole_number(
+            "random_seed",
+            random_seed,
+            low=0,
+            high=2**63 - 1,
+            hint="Pass a non-negative integer such as random_seed=1, or None.",
+        )
+    if sampler_kwargs is None:
+        sampler_kwargs = {}
+    if not isinstance(sampler_kwargs, Mapping) or not all(
+        isinstance(k, str) for k in sampler_kwargs
+    ):
+        raise SpecificationError(
+            f"sampler_kwargs must be a dict of option names to values, e.g. "
+            f"{{'target_accept': 0.95}}, got {sampler_kwargs!r}."
+        )
+    for key in sampler_kwargs:
+        if key in _RESERVED_KWARGS:
+            own = _RESERVED_KWARGS[key]
+            raise SpecificationError(
+                f"sampler_kwargs sets {key!r}, which fit() sets itself"
+                + (f": pass {own}= to fit() instead." if own else ".")
+            )
+    kwargs = {**dict((sampler_defaults or {}).get(sampler, {})), **dict(sampler_kwargs)}
+    return FitSettings(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        sampler=sampler,
+        random_seed=random_seed,
+        sampler_kwargs=kwargs,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Posterior:
+    """What the one fit path of the Bayesian models returns: the draws and where they came from.
+
+    ``idata`` (ArviZ InferenceData), ``fit_seconds`` (compile and sample, wall time),
+    ``provenance``, the per-parameter ``diagnostics`` table (``r_hat, ess_bulk, ess_tail``) of
+    the ``monitored`` variables and its worst case ``diagnostics_summary``.
+    """
+
+    idata: Any
+    settings: FitSettings
+    fit_seconds: float
+    provenance: Provenance
+    diagnostics: pd.DataFrame
+    diagnostics_summary: SamplerDiagnostics
+
+    @property
+    def sampler(self) -> str:
+        return self.settings.sampler
+
+
+def fit_posterior(
+    model,
+    *,
+    draws: Any,
+    tune: Any,
+    chains: Any,
+    sampler: Any,
+    random_seed: Any,
+    sampler_kwargs: Any,
+    monitored: Sequence[str],
+    data: pd.DataFrame,
+    model_settings: Mapping[str, Any],
+    compiled_cache: dict,
+    sampler_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    var_names: list[str] | None = None,
+) -> Posterior:
+    """The one ``fit()`` path of every Bayesian model in the library.
+
+    Checks the settings (:func:`check_fit_settings`), samples ``model`` (a ``pymc.Model``) as
+    :func:`sample_model` does, times it, records provenance (``data`` fingerprint, ``model_settings``
+    and the fit settings), computes the diagnostics of the ``monitored`` variables and issues
+    one :class:`~mirabal_stats.exceptions.SamplingWarning` per failed check (R-hat > 1.01, ESS
+    < 400, divergences) at the caller of the model's ``fit()``.
+    """
+    settings = check_fit_settings(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        sampler=sampler,
+        random_seed=random_seed,
+        sampler_kwargs=sampler_kwargs,
+        sampler_defaults=sampler_defaults,
+    )
+    start = time.perf_counter()
+    idata = _adapted_sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
+    elapsed = time.perf_counter() - start
+    table, summary = sampler_diagnostics(idata, list(monitored))
+    provenance = make_provenance(
+        random_seed=settings.random_seed,
+        data=data,
+        settings={**dict(model_settings), **settings.to_dict()},
+    )
+    # warn -> warn_if_unreliable -> fit_posterior -> Model.fit -> the user's call
+    warn_if_unreliable(summary, stacklevel=4)
+    return Posterior(
+        idata=idata,
+        settings=settings,
+        fit_seconds=elapsed,
+        provenance=provenance,
+        diagnostics=table,
+        diagnostics_summary=summary,
+    )
 
 
 def sample_model(
@@ -87,12 +292,61 @@ def sample_model(
 ):
     """Sample ``model`` (a ``pymc.Model``) and return an ArviZ ``InferenceData``.
 
-    ``compiled_cache`` (a dict owned by the caller) keeps nutpie's compiled model between fits
-    of the same model so that a second ``fit()`` skips the numba compile. A new model object
-    of the same structure reuses the session-wide cache instead (module docstring).
+    The adapter over the samplers: a sampler's own exception (nutpie, PyMC, numpyro, numpy)
+    becomes an :class:`~mirabal_stats.exceptions.EstimationError` (the original kept as its
+    ``__cause__``) that says what to try. ``compiled_cache`` (a dict owned by the caller) keeps
+    nutpie's compiled model between fits of the same model so that a second ``fit()`` skips
+    the numba compile. A new model object of the same structure reuses the session-wide cache
+    instead (module docstring). Settings are checked by :func:`check_fit_settings` first.
     """
-    _check_settings(draws, tune, chains, sampler)
-    kwargs = dict(sampler_kwargs or {})
+    settings = check_fit_settings(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        sampler=sampler,
+        random_seed=random_seed,
+        sampler_kwargs=sampler_kwargs,
+    )
+    return _adapted_sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
+
+
+def _adapted_sample(model, settings: FitSettings, *, var_names, compiled_cache):
+    """:func:`_sample` with a sampler's own exception turned into a named error."""
+    try:
+        return _sample(model, settings, var_names=var_names, compiled_cache=compiled_cache)
+    except MirabalError:
+        raise
+    except Exception as err:
+        raise _sampler_error(err, settings) from err
+
+
+def _sampler_error(err: Exception, settings: FitSettings) -> MirabalError:
+    text = f"{type(err).__name__}: {err}".strip()
+    named = [key for key in settings.sampler_kwargs if repr(key)[1:-1] in str(err)]
+    if named and isinstance(err, (TypeError, AttributeError, ValueError, KeyError)):
+        return SpecificationError(
+            f"sampler {settings.sampler!r} refused the option {named[0]!r} of sampler_kwargs "
+            f"({text}). Check its name and value against the sampler's documentation "
+            f"(options in use: {settings.sampler_kwargs!r})."
+        )
+    if isinstance(err, MemoryError):
+        return EstimationError(
+            f"sampler {settings.sampler!r} ran out of memory storing {settings.chains} chains x "
+            f"{settings.draws} draws. Use fewer draws or chains."
+        )
+    return EstimationError(
+        f"sampler {settings.sampler!r} could not sample this model ({text}). This usually "
+        "means the log density is not finite at the starting point or along the way: data "
+        "the model cannot fit (e.g. a group answering an indicator all 'yes'), or priors far "
+        "from the data. Check print(model) and the data; refit with "
+        "sampler_kwargs={'target_accept': 0.95}, or try sampler='pymc' for a second opinion."
+    )
+
+
+def _sample(model, settings: FitSettings, *, var_names, compiled_cache):
+    kwargs = dict(settings.sampler_kwargs)
+    draws, tune, chains = settings.draws, settings.tune, settings.chains
+    random_seed, sampler = settings.random_seed, settings.sampler
     cores = max(1, min(int(chains), os.cpu_count() or 1))
     from threadpoolctl import threadpool_limits
 
@@ -131,7 +385,8 @@ def sample_model(
                         **kwargs,
                     )
                 else:
-                    # Importing the Op registered its JAX translation (kernels/jax_dispatch.py).
+                    # logit_cells_loglik registered the Op's JAX translation when it built the
+                    # graph (kernels/jax_dispatch.py).
                     # PyMC forwards only target_accept from the top-level keywords to numpyro;
                     # everything else (chain_method, nuts_kwargs, ...) goes in
                     # nuts_sampler_kwargs. chain_method="parallel" (PyMC's default, jax.pmap

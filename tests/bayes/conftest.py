@@ -49,3 +49,48 @@ def make_panel(long, **kwargs):
 @pytest.fixture
 def small_panel():
     return make_panel(make_long(np.random.default_rng(7)))
+
+
+def prior_posterior(model, *, monitored, draws=40, chains=2, random_seed=3):
+    """A :class:`~mirabal_stats.bayes.sampling.Posterior` made of prior draws of ``model`` (a
+    ``pymc.Model``), split into ``chains`` chains: results objects can then be built and their
+    tables, summaries and plots checked without running MCMC."""
+    import warnings
+
+    import arviz as az
+    import pymc as pm
+    import xarray as xr
+
+    from mirabal_stats._results import make_provenance
+    from mirabal_stats.bayes.sampling import (
+        Posterior,
+        check_fit_settings,
+        sampler_diagnostics,
+    )
+
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the Potential (likelihood) is ignored by the prior
+        prior = pm.sample_prior_predictive(draws=draws * chains, random_seed=random_seed).prior
+    posterior = prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
+    posterior = posterior.assign_coords(sample=np.arange(draws * chains))
+    posterior = posterior.coarsen(sample=draws).construct(sample=("chain", "draw"))
+    posterior = posterior.transpose("chain", "draw", ...)
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), dtype=bool))})
+    idata = az.InferenceData(posterior=posterior, sample_stats=stats)
+    table, summary = sampler_diagnostics(idata, list(monitored))
+    settings = check_fit_settings(
+        draws=draws,
+        tune=1,
+        chains=chains,
+        sampler="nutpie",
+        random_seed=random_seed,
+        sampler_kwargs=None,
+    )
+    return Posterior(
+        idata=idata,
+        settings=settings,
+        fit_seconds=0.0,
+        provenance=make_provenance(random_seed=random_seed, settings=settings.to_dict()),
+        diagnostics=table,
+        diagnostics_summary=summary,
+    )

@@ -8,10 +8,12 @@ from scipy import optimize, stats
 from scipy.special import expit
 
 from mirabal_stats.bayes import IndicatorModel
-from mirabal_stats.bayes.indicator_results import _crossing
-from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError
+from mirabal_stats.bayes.indicator_results import IndicatorResults, _crossing
+from mirabal_stats.exceptions import RowsExcludedWarning, SpecificationError, WeightingError
+from mirabal_stats.weighting import Weights
+from tests._contract import assert_results_contract
 
-from .conftest import make_long, make_panel
+from .conftest import make_long, make_panel, prior_posterior
 
 
 def _random_point(model, rng):
@@ -135,34 +137,167 @@ def test_group_without_post_answers_is_rejected(rng):
 def test_option_errors(small_panel):
     with pytest.raises(SpecificationError, match="attrition must be 'mar' or 'shared'"):
         IndicatorModel(small_panel, attrition="mnar")
-    with pytest.raises(SpecificationError, match=r"covariates \['income'\] are not covariates"):
-        IndicatorModel(small_panel, covariates=["income"])
     with pytest.raises(
-        SpecificationError, match="weights has 3 values but the panel has 24 persons"
+        SpecificationError,
+        match=r"covariate 'income' is not a covariate of the panel; the panel has \['age'\]",
     ):
+        IndicatorModel(small_panel, covariates=["income"])
+    with pytest.raises(SpecificationError, match=r"covariate 'ag' .*\(did you mean 'age'\?\)"):
+        IndicatorModel(small_panel, covariates=["ag"])
+    with pytest.raises(WeightingError, match="got a ndarray.*never by row position"):
         IndicatorModel(small_panel, weights=np.ones(3))
     with pytest.raises(SpecificationError, match="Unknown prior role 'sigma'"):
         IndicatorModel(small_panel, priors={"sigma": ("halfnormal", 1)})
+    with pytest.raises(SpecificationError, match="priors must be a dict"):
+        IndicatorModel(small_panel, priors=[("person_sd", ("halfnormal", 1))])
+    with pytest.raises(SpecificationError, match="effect_by_wave must be True or False"):
+        IndicatorModel(small_panel, effect_by_wave="no")
+    with pytest.raises(SpecificationError, match="expects an IndicatorPanel, got DataFrame"):
+        IndicatorModel(small_panel.to_long())
+
+
+def test_covariate_listed_twice_is_refused(small_panel):
+    """Issue 14, F22: a covariate listed twice was accepted (two unidentified coefficients)."""
+    with pytest.raises(SpecificationError, match="covariates lists 'age' more than once"):
+        IndicatorModel(small_panel, covariates=["age", "age"])
+    # One name as a string is one covariate (it used to be split into letters).
+    assert IndicatorModel(small_panel, covariates="age").covariates == ["age"]
+
+
+@pytest.mark.parametrize(
+    ("prior", "match"),
+    [
+        (
+            ("halfnormal", float("nan")),
+            r"sigma of the halfnormal prior for 'person_sd' must be a finite",
+        ),
+        (
+            ("halfnormal", float("inf")),
+            r"sigma of the halfnormal prior for 'person_sd' must be a finite",
+        ),
+        (
+            ("halfnormal", "2"),
+            r"sigma of the halfnormal prior for 'person_sd' must be a number, got '2'",
+        ),
+        (("halfnormal", None), r"must be a number, got None \(NoneType\)"),
+    ],
+    ids=["nan", "inf", "text", "none"],
+)
+def test_prior_parameters_must_be_finite_numbers(small_panel, prior, match):
+    """Issue 14, F22 (NaN/inf prior parameters accepted) and F25 (text gave "could not convert
+    string to float", naming no prior)."""
+    with pytest.raises(SpecificationError, match=match):
+        IndicatorModel(small_panel, priors={"person_sd": prior})
+
+
+def test_nan_location_of_a_prior_is_refused(small_panel):
+    # mu escaped the positivity check, so NaN passed and every log density was NaN.
+    with pytest.raises(SpecificationError, match="mu of the normal prior for 'intercept'"):
+        IndicatorModel(small_panel, priors={"intercept": ("normal", float("nan"), 1)})
+
+
+def _loglik_fn(model):
+    return model.model.compile_fn(
+        model.model.replace_rvs_by_values(model.model.potentials)[0],
+        inputs=model.model.value_vars,
+        on_unused_input="ignore",
+    )
 
 
 def test_weights_enter_as_pseudo_likelihood(small_panel, rng):
-    """With all weights equal the weighted pseudo-likelihood equals the ordinary one; doubling
-    one person's weight adds exactly that person's log-likelihood once more (after mean-1
-    normalisation)."""
+    """With all weights equal the weighted pseudo-likelihood equals the ordinary one (after
+    mean-1 normalisation); with unequal weights it is sum_n w_n loglik_n, recomputed here from
+    the unweighted model's per-answer terms."""
     plain = IndicatorModel(small_panel)
     equal = IndicatorModel(small_panel, weights=pd.Series(3.0, index=list(small_panel.persons)))
     at = _random_point(plain, rng)
-    f_plain = plain.model.compile_fn(
-        plain.model.replace_rvs_by_values(plain.model.potentials)[0],
-        inputs=plain.model.value_vars,
+    assert float(_loglik_fn(equal)(at)) == pytest.approx(float(_loglik_fn(plain)(at)), rel=1e-10)
+    persons = list(small_panel.persons)
+    unequal = IndicatorModel(small_panel, weights=pd.Series(np.arange(1.0, 25.0), index=persons))
+    m = unequal.model
+    F, offset = m.compile_fn(
+        m.replace_rvs_by_values([m["cell_logit"], m["person_offset"]]),
+        inputs=m.value_vars,
         on_unused_input="ignore",
+    )(at)
+    d = unequal.design
+    eta = F.ravel()[d.cell] + d.sign * offset.ravel()[d.offset_index]
+    terms = stats.bernoulli.logpmf(d.y, expit(eta))
+    expected = float(np.sum(unequal.answer_weights * terms))
+    assert float(_loglik_fn(unequal)(at)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_weights_are_matched_by_label_and_normalised(small_panel):
+    """Person weights by person label (the same Series in another row order gives the same
+    model), normalised to mean 1 over persons; person x wave weights to mean 1 over the observed
+    answers; a product of both is the product of the normalised factors."""
+    persons = list(small_panel.persons)
+    person_w = pd.Series(np.linspace(0.5, 3.0, len(persons)), index=persons)
+    model = IndicatorModel(small_panel, weights=person_w)
+    reordered = IndicatorModel(small_panel, weights=person_w.iloc[::-1])
+    np.testing.assert_array_equal(model.answer_weights, reordered.answer_weights)
+    arr = model.arrays
+    expected = (person_w / person_w.mean()).reindex(list(arr.persons)).to_numpy()[arr.person]
+    np.testing.assert_allclose(model.answer_weights, expected, rtol=1e-12)
+
+    waves = list(small_panel.waves)
+    index = pd.MultiIndex.from_product([persons, waves])
+    wave_w = pd.Series(np.arange(1.0, len(index) + 1.0), index=index)
+    by_wave = IndicatorModel(small_panel, weights=wave_w)
+    keys = list(zip(np.asarray(arr.persons)[arr.person], np.asarray(arr.waves)[arr.wave]))
+    raw = wave_w.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy()
+    np.testing.assert_allclose(by_wave.answer_weights, raw / raw.mean(), rtol=1e-12)
+    both = IndicatorModel(small_panel, weights=Weights(person_w) * Weights(wave_w))
+    np.testing.assert_allclose(both.answer_weights, expected * raw / raw.mean(), rtol=1e-12)
+    assert "weighted pseudo-likelihood" in str(both)
+
+
+def test_weights_errors_are_the_shared_ones(small_panel):
+    persons = list(small_panel.persons)
+    w = pd.Series(1.0, index=persons)
+    with pytest.raises(WeightingError, match="To multiply weights, write w1 \\* w2"):
+        IndicatorModel(small_panel, weights=[w, w])
+    with pytest.raises(WeightingError, match=r"1 row\(s\) of the panel's persons have no weight"):
+        IndicatorModel(small_panel, weights=w.iloc[1:])
+    with pytest.raises(WeightingError, match="have a zero weight"):
+        IndicatorModel(small_panel, weights=w.where(w.index != persons[0], 0.0))
+    # A fitted weighting result goes through its to_weights().
+
+    class Fitted:
+        def to_weights(self):
+            return Weights(w * 2, source="propensity (ATT, logistic)")
+
+    np.testing.assert_allclose(IndicatorModel(small_panel, weights=Fitted()).answer_weights, 1.0)
+
+
+def test_results_follow_the_contract_without_sampling(small_panel):
+    """IndicatorResults built from prior draws (no MCMC): estimate table, Summary, every plot
+    returns the Axes it drew on (plot_prevalence as the first of its panels)."""
+    model = IndicatorModel(small_panel, covariates=["age"])
+    result = IndicatorResults(
+        posterior=prior_posterior(model.model, monitored=model._monitored()), model=model
     )
-    f_equal = equal.model.compile_fn(
-        equal.model.replace_rvs_by_values(equal.model.potentials)[0],
-        inputs=equal.model.value_vars,
-        on_unused_input="ignore",
+    assert_results_contract(result)
+    assert result.effects().loc[:, "ci_level"].eq(0.95).all()
+    assert result.to_frame().index[0] == "effect_overall_mean"
+
+
+def test_measure_and_overall_effects_are_beneficial_contrasts(small_panel):
+    """Measure and overall rows are draws @ C.T with C from beneficial_contrasts: measure m1 holds
+    ind0 (beneficial if it rises) and ind2 (harmful), so its effect is (d0 - d2) / 2."""
+    model = IndicatorModel(small_panel)
+    result = IndicatorResults(
+        posterior=prior_posterior(model.model, monitored=model._monitored()), model=model
     )
-    assert float(f_equal(at)) == pytest.approx(float(f_plain(at)), rel=1e-10)
+    d = result.idata.posterior["effect"].values.reshape(-1, 4)
+    meas = result.effects(level="measure")
+    expected = (d[:, 0] - d[:, 2]) / 2
+    assert meas.loc["m1", "estimate"] == pytest.approx(expected.mean(), rel=1e-12)
+    assert meas.loc["m1", "prob_beneficial"] == pytest.approx((expected > 0).mean())
+    overall = result.effects(level="overall")
+    assert overall.loc["overall", "estimate"] == pytest.approx(
+        ((d[:, 0] - d[:, 1] - d[:, 2] - d[:, 3]) / 4).mean(), rel=1e-12
+    )
 
 
 def test_crossing_interpolates():
@@ -349,3 +484,22 @@ def test_measures_are_pooled_only_from_three(small_panel):
     assert float(mu) == pytest.approx(float(np.mean(mu_m)), rel=1e-12)
     forced = IndicatorModel(small_panel, pool_measures=True)
     assert "effect_measure_sd" in forced.model.named_vars
+
+
+def test_results_options_are_checked(small_panel):
+    model = IndicatorModel(small_panel)
+    result = IndicatorResults(
+        posterior=prior_posterior(model.model, monitored=model._monitored()), model=model
+    )
+    with pytest.raises(SpecificationError, match="deltas must be a non-empty list of finite"):
+        result.delta_adjustment(deltas=[0.0, float("nan")])
+    with pytest.raises(SpecificationError, match="deltas must be a non-empty list of finite"):
+        result.delta_adjustment(deltas=["1"])
+    with pytest.raises(SpecificationError, match="random_seed=-1 is outside the accepted range"):
+        result.ppc_prevalence(random_seed=-1)
+    with pytest.raises(SpecificationError, match="ci_level must be a number strictly between"):
+        result.effects(ci_level=90)
+    with pytest.raises(SpecificationError, match=r"indicators must name indicators of the model"):
+        result.plot_prevalence(indicators=["nope"])
+    with pytest.raises(SpecificationError, match="draws=0 is outside the accepted range"):
+        model.prior_predictive(draws=0)

@@ -47,7 +47,7 @@ def test_logp_and_gradient_match_scipy(small_data, rng):
         "x:trt": ("normal", 0, 1),
         "sd": ("exponential", 0.1),
     }
-    model = BinaryMixedModel("y ~ x * trt + (1 | clinic)", small_data, priors=priors)
+    model = BinaryMixedModel(small_data, formula="y ~ x * trt + (1 | clinic)", priors=priors)
     assert model.terms == ["Intercept", "x", "trt", "x:trt"]
     scales = [10, 3, 3, 1]
     logp = model.model.compile_logp()
@@ -73,7 +73,9 @@ def test_logp_and_gradient_match_scipy(small_data, rng):
 
 def test_print_shows_likelihood_priors_and_counts():
     model = BinaryMixedModel(
-        "y ~ trt * time + (1 | patient)", load_toenail(), priors={"sd": ("exponential", 0.1)}
+        load_toenail(),
+        formula="y ~ trt * time + (1 | patient)",
+        priors={"sd": ("exponential", 0.1)},
     )
     text = str(model)
     assert "Bernoulli" in text
@@ -88,55 +90,117 @@ def test_missing_column_is_named(small_data):
     with pytest.raises(
         SpecificationError, match=r"names column\(s\) \['dose'\] that are not in data"
     ):
-        BinaryMixedModel("y ~ x + dose + (1 | clinic)", small_data)
+        BinaryMixedModel(small_data, formula="y ~ x + dose + (1 | clinic)")
     with pytest.raises(SpecificationError, match=r"\['ward'\]"):
-        BinaryMixedModel("y ~ x + (1 | ward)", small_data)
+        BinaryMixedModel(small_data, formula="y ~ x + (1 | ward)")
 
 
 def test_formula_errors(small_data):
     with pytest.raises(SpecificationError, match="exactly one random-effect term"):
-        BinaryMixedModel("y ~ x", small_data)
+        BinaryMixedModel(small_data, formula="y ~ x")
     with pytest.raises(SpecificationError, match="removes the random intercept"):
-        BinaryMixedModel("y ~ x + (0 + x | clinic)", small_data)
+        BinaryMixedModel(small_data, formula="y ~ x + (0 + x | clinic)")
     with pytest.raises(SpecificationError, match="exactly one random-effect term"):
-        BinaryMixedModel("y ~ x + (1 | clinic) + (1 | trt)", small_data)
+        BinaryMixedModel(small_data, formula="y ~ x + (1 | clinic) + (1 | trt)")
     bad = small_data.assign(y=small_data["y"] * 2)
     with pytest.raises(SpecificationError, match="must be 0/1"):
-        BinaryMixedModel("y ~ x + (1 | clinic)", bad)
+        BinaryMixedModel(bad, formula="y ~ x + (1 | clinic)")
 
 
 def test_prior_errors(small_data):
     with pytest.raises(SpecificationError, match="Unknown prior role 'slope'"):
-        BinaryMixedModel("y ~ x + (1 | clinic)", small_data, priors={"slope": ("normal", 0, 1)})
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (1 | clinic)", priors={"slope": ("normal", 0, 1)}
+        )
     with pytest.raises(SpecificationError, match="needs a halfnormal"):
-        BinaryMixedModel("y ~ x + (1 | clinic)", small_data, priors={"sd": ("normal", 0, 1)})
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (1 | clinic)", priors={"sd": ("normal", 0, 1)}
+        )
     with pytest.raises(SpecificationError, match="Unknown prior family 'cauchy'"):
-        BinaryMixedModel("y ~ x + (1 | clinic)", small_data, priors={"fixed": ("cauchy", 0, 1)})
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (1 | clinic)", priors={"fixed": ("cauchy", 0, 1)}
+        )
     with pytest.raises(SpecificationError, match="takes 2 parameter"):
-        BinaryMixedModel("y ~ x + (1 | clinic)", small_data, priors={"fixed": ("normal", 0)})
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (1 | clinic)", priors={"fixed": ("normal", 0)}
+        )
+    # Issue 14, F25: text where a number is expected names the prior role.
+    with pytest.raises(
+        SpecificationError,
+        match=r"Parameter sigma of the normal prior for 'x' must be a number, got 'wide' \(str\)",
+    ):
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (1 | clinic)", priors={"x": ("normal", 0, "wide")}
+        )
 
 
 def test_missing_rows_are_reported(small_data):
     data = small_data.copy()
     data.loc[[0, 5], "x"] = np.nan
     with pytest.warns(RowsExcludedWarning, match=r"2 of 60 rows have a missing value in \['x'\]"):
-        model = BinaryMixedModel("y ~ x + (1 | clinic)", data)
+        model = BinaryMixedModel(data, formula="y ~ x + (1 | clinic)")
     assert model.n_obs == 58
 
 
 def test_bad_sampler_settings(small_data):
-    model = BinaryMixedModel("y ~ x + (1 | clinic)", small_data)
+    model = BinaryMixedModel(small_data, formula="y ~ x + (1 | clinic)")
     with pytest.raises(SpecificationError, match="Unknown sampler 'stan'"):
         model.fit(sampler="stan")
-    with pytest.raises(SpecificationError, match="draws must be an integer"):
+    with pytest.raises(SpecificationError, match="draws=0 is outside the accepted range 1 to"):
         model.fit(draws=0)
+
+
+def test_text_response_is_refused_before_formulaic_expands_it(small_data):
+    """Issue 14, F23: a yes/no response used to pass the 0/1 check (formulaic turns text into
+    two 0/1 indicator columns) and then fail with a numpy broadcast error."""
+    data = small_data.assign(y=np.where(small_data["y"] == 1, "yes", "no"))
+    with pytest.raises(
+        SpecificationError, match=r"response column 'y' holds text \('(no|yes)', '(no|yes)'\)"
+    ):
+        BinaryMixedModel(data, formula="y ~ x + (1 | clinic)")
+    # A text expression on the left is caught after formulaic, as one column or refused.
+    with pytest.raises(SpecificationError, match="must be one 0/1 column, but the formula turns"):
+        BinaryMixedModel(data, formula="C(y) ~ x + (1 | clinic)")
+
+
+def test_every_row_dropped_is_named_not_rank_deficient(small_data):
+    """Issue 14, F23: with every row excluded for missing values the model said "rank
+    deficient"; an all-missing covariate is named."""
+    data = small_data.assign(x=np.nan)
+    with pytest.raises(
+        SpecificationError,
+        match=r"every one of the 60 rows has a missing value.*column\(s\) \['x'\] are missing "
+        "in every row",
+    ):
+        BinaryMixedModel(data, formula="y ~ x + (1 | clinic)")
+
+
+def test_single_group_and_constant_response_are_named(small_data):
+    one_clinic = small_data.assign(clinic=3)
+    with pytest.raises(SpecificationError, match="grouping factor 'clinic' has a single level"):
+        BinaryMixedModel(one_clinic, formula="y ~ x + (1 | clinic)")
+    with pytest.raises(SpecificationError, match="response y is 0 in every one of the 60 rows"):
+        BinaryMixedModel(small_data.assign(y=0), formula="y ~ x + (1 | clinic)")
+    with pytest.raises(SpecificationError, match=r"term\(s\) \['x'\] hold infinite values"):
+        BinaryMixedModel(small_data.assign(x=np.inf), formula="y ~ x + (1 | clinic)")
+
+
+def test_data_comes_first_and_must_be_a_frame(small_data):
+    with pytest.raises(SpecificationError, match="expects a pandas DataFrame as data, got str"):
+        BinaryMixedModel("y ~ x + (1 | clinic)", formula="y ~ x + (1 | clinic)")
+    with pytest.raises(SpecificationError, match="no response on the left of '~'"):
+        BinaryMixedModel(small_data, formula="~ x + (1 | clinic)")
+    with pytest.raises(
+        SpecificationError, match=r"\['clinc'\] that are not in data \(did you mean 'clinic'"
+    ):
+        BinaryMixedModel(small_data, formula="y ~ x + (1 | clinc)")
 
 
 def test_random_slopes_likelihood_matches_scipy(small_data, rng):
     """(x | clinic): eta = X beta + b0[clinic] + x b1[clinic] with b_j = L z_j; the log-likelihood
     term equals a scipy computation from the model's own beta and b, b's covariance factor is
     the LKJ Cholesky factor, and the SD and correlation rows are named by the grouping factor."""
-    model = BinaryMixedModel("y ~ x + trt + (x | clinic)", small_data)
+    model = BinaryMixedModel(small_data, formula="y ~ x + trt + (x | clinic)")
     assert model.random_terms == ["Intercept", "x"]
     assert model.random_labels == ["sd(clinic)", "sd(x|clinic)", "cor(Intercept,x|clinic)"]
     text = str(model)
@@ -176,6 +240,10 @@ def test_lkj_prior_is_checked(small_data):
     with pytest.raises(
         SpecificationError, match="'lkj_eta' is a correlation matrix, so it needs a lkj prior"
     ):
-        BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("halfnormal", 1)})
-    model = BinaryMixedModel("y ~ x + (x | clinic)", small_data, priors={"lkj_eta": ("lkj", 1.0)})
+        BinaryMixedModel(
+            small_data, formula="y ~ x + (x | clinic)", priors={"lkj_eta": ("halfnormal", 1)}
+        )
+    model = BinaryMixedModel(
+        small_data, formula="y ~ x + (x | clinic)", priors={"lkj_eta": ("lkj", 1.0)}
+    )
     assert "LKJ(1)" in str(model)

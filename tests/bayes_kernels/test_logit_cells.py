@@ -2,7 +2,7 @@
 
 Reference: the plain graph ``sum(y * eta - softplus(eta))`` differentiated by PyTensor
 (``implementation="pytensor"``) and the numpy reference in ``likelihood.py``; both were written
-independently of the kernel. Tolerance 1e-8 relative (issue 7).
+independently of the kernel. Tolerance 1e-8 relative (docs/performance.md, "The kernel").
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from mirabal_stats.bayes.likelihood import logit_cells_loglik, logit_cells_loglik_numpy
+from mirabal_stats.exceptions import SpecificationError
 
 RTOL = 1e-8
 
@@ -131,7 +132,7 @@ def test_pymc_model_logp_and_dlogp_match_plain_graph():
 def test_unknown_implementation_is_rejected():
     import pytensor.tensor as pt
 
-    with pytest.raises(ValueError, match="implementation must be 'auto', 'numba' or 'pytensor'"):
+    with pytest.raises(SpecificationError, match="implementation must be 'numba' or 'pytensor'"):
         logit_cells_loglik(
             pt.dvector(), pt.dvector(), cell=[0], person=[0], sign=1, y=[1], implementation="jax"
         )
@@ -140,7 +141,7 @@ def test_unknown_implementation_is_rejected():
 def test_non_binary_response_is_rejected():
     import pytensor.tensor as pt
 
-    with pytest.raises(ValueError, match=r"y must hold only \(0, 1\).*1 entries do not"):
+    with pytest.raises(SpecificationError, match=r"y must hold only \(0, 1\).*1 entries do not"):
         logit_cells_loglik(
             pt.dvector(),
             pt.dvector(),
@@ -157,12 +158,30 @@ def test_too_short_F_is_rejected_statically_and_at_run_time():
     import pytensor.tensor as pt
 
     data = {"cell": np.array([0, 5]), "person": np.array([0, 1]), "sign": 1, "y": np.array([0, 1])}
-    with pytest.raises(ValueError, match="F has 3 entries; F must have at least 6 entries"):
+    with pytest.raises(SpecificationError, match="F has 3 entries; F must have at least 6 entries"):
         logit_cells_loglik(pt.zeros(3), pt.zeros(2), implementation="numba", **data)
     F = pt.dvector("F")
     f = pytensor.function([F], logit_cells_loglik(F, pt.zeros(2), implementation="numba", **data))
     with pytest.raises(AssertionError, match="F must have at least 6 entries"):
         f(np.zeros(3))
+
+
+def test_kernel_modules_do_not_import_each_other_in_a_cycle():
+    """op.py never imports jax_dispatch.py (which imports op.py): the JAX translation is
+    registered by likelihood.logit_cells_loglik, the one function that puts the Op in a graph."""
+    import ast
+    from pathlib import Path
+
+    import mirabal_stats.bayes.kernels as kernels
+
+    source = Path(kernels.__file__).with_name("op.py").read_text()
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    assert not any("jax" in (name or "") for name in imported), imported
 
 
 def test_importing_likelihood_does_not_import_heavy_libraries():

@@ -10,6 +10,8 @@ import pytest
 import statsmodels.api as sm
 
 from mirabal_stats.survival import PiecewiseExponentialModel
+from tests._contract import assert_results_contract
+from tests.mcmc._diagnostics import fit_checked
 
 COVARIATES = ["age", "race", "wexp", "mar", "paro", "prio"]
 
@@ -23,7 +25,18 @@ def pwe_model(rossi):
 
 @pytest.fixture(scope="module")
 def pwe_fit(pwe_model):
-    return pwe_model.fit(draws=1000, tune=1000, chains=2, random_seed=20240607)
+    # Bounds as the test's budget needs them: R-hat below 1.02, an ESS that makes the 4-MCSE
+    # term of the tolerance small, no divergences.
+    return fit_checked(
+        pwe_model,
+        draws=1000,
+        tune=1000,
+        chains=2,
+        random_seed=20240607,
+        max_r_hat=1.02,
+        min_ess=400,
+        max_divergences=0,
+    )
 
 
 def _pwe_mle(model) -> float:
@@ -60,7 +73,8 @@ def test_pwe_hazard_ratio_agrees_with_cox(pwe_model, pwe_fit, rossi_fit):
     assert abs(post["estimate"] - mle) < 4 * mcse + 0.003 + 0.005  # (3) + (2) + posterior-mean skew
     # Posterior SD vs Cox SE: same information, so within 15%.
     assert post["std_error"] == pytest.approx(cox["std_error"], rel=0.15)
-    assert pwe_fit.sampler_summary.divergences == 0 and pwe_fit.sampler_summary.max_r_hat < 1.02
+    assert pwe_fit.diagnostics_summary.divergences == 0
+    assert pwe_fit.diagnostics_summary.max_r_hat < 1.02
 
 
 @pytest.mark.mcmc
@@ -80,3 +94,4 @@ def test_pwe_standardised_survival_close_to_km(pwe_fit, rossi_fit):
             < bayes.loc[(g, 52.0), "upper"]
         )
     assert "Hazard ratio for 'fin'" in pwe_fit.summary()
+    assert_results_contract(pwe_fit)

@@ -18,8 +18,9 @@ gradient outputs (used when PyTensor differentiates, e.g. ``pytensor.function(mo
 The gradient graph of the Op holds no other Op class: ``L_op`` multiplies the Op's own second and
 third outputs, so this one registration covers value and gradient.
 
-``mirabal_stats.bayes.kernels.op`` imports this module when jax is installed; it imports jax and
-PyTensor's JAX backend (about 0.5 s), which the rest of the package never does.
+:func:`mirabal_stats.bayes.likelihood.logit_cells_loglik` imports this module when jax is installed
+(the Op module itself does not, so the two never import each other); it imports jax and PyTensor's
+JAX backend (about 0.5 s), which the rest of the package never does.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pytensor.graph.basic import Constant
 from pytensor.link.jax.dispatch import jax_funcify
 
 from mirabal_stats.bayes.kernels.op import LogitCellsLoglikOp
+from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["logit_cells_value_and_grad_jax"]
 
@@ -96,12 +98,12 @@ def _check_lengths(n_F, n_offset, n_cells_needed, n_persons_needed):
     # JAX clamps out-of-range gathers silently (the C and numba paths guard with an Assert that
     # PyMC's JAX translation turns into a no-op), so the lengths are checked here, at trace time.
     if n_cells_needed is not None and n_F < n_cells_needed:
-        raise ValueError(
+        raise SpecificationError(
             f"F has {n_F} entries but the answers reference {n_cells_needed} cells. "
             "Pass a longer F or recode the data."
         )
     if n_offset < n_persons_needed:
-        raise ValueError(
+        raise SpecificationError(
             f"offset has {n_offset} entries but the answers reference {n_persons_needed} persons. "
             "Pass a longer offset or recode the data."
         )
@@ -109,7 +111,7 @@ def _check_lengths(n_F, n_offset, n_cells_needed, n_persons_needed):
 
 def _require_x64():
     if not jax.config.jax_enable_x64:
-        raise RuntimeError(
+        raise SpecificationError(
             "The logit-cells likelihood needs 64-bit floats in JAX, but jax_enable_x64 is off "
             "(PyTensor turns it off when pytensor.config.floatX is 'float32'). Set floatX to "
             "'float64' or call jax.config.update('jax_enable_x64', True) before sampling."

@@ -9,7 +9,9 @@ so a graph asking for log-density and gradient evaluates the kernel once.
 * numba backend (nutpie, ``mode="NUMBA"``): a ``numba_funcify`` dispatch returns a jitted wrapper
   of the same kernel, so nutpie inlines it in its compiled log-density (no object mode, no GIL).
 * JAX backend (``pm.sample(nuts_sampler="numpyro")``): a ``jax_funcify`` dispatch in
-  :mod:`mirabal_stats.bayes.kernels.jax_dispatch`, registered below when jax is installed.
+  :mod:`mirabal_stats.bayes.kernels.jax_dispatch`, which imports this module (never the other way
+  round) and is imported by :func:`mirabal_stats.bayes.likelihood.logit_cells_loglik` when jax is
+  installed.
 
 The data (cell codes, person pointer, signs, answers) enter as PyTensor shared variables rather
 than constants: nutpie passes shared variables to the compiled function at run time, whereas
@@ -29,6 +31,7 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
 from mirabal_stats.bayes.kernels._logit_cells import logit_cells_value_and_grad
+from mirabal_stats.exceptions import SpecificationError
 
 __all__ = ["LogitCellsLoglikOp", "logit_cells_loglik_op"]
 
@@ -67,9 +70,10 @@ class LogitCellsLoglikOp(Op):
         expected = ("float64", "float64", "int32", "int64", "int8", "int8")
         for name, var, dtype in zip(("F", "offset", "cell", "ptr", "sign", "y"), inputs, expected):
             if var.type.dtype != dtype or var.type.ndim != 1:
-                raise TypeError(
+                raise SpecificationError(
                     f"LogitCellsLoglikOp input {name!r} must be a 1-d {dtype} tensor, "
-                    f"got {var.type}."
+                    f"got {var.type}. Build the Op with logit_cells_loglik_op, which converts "
+                    "the data."
                 )
         outputs = [pt.dscalar(), F.type(), offset.type()]
         return Apply(self, inputs, outputs)
@@ -77,9 +81,9 @@ class LogitCellsLoglikOp(Op):
     def perform(self, node, inputs, output_storage):
         F, offset, cell, ptr, sign, y = inputs
         if offset.shape[0] < ptr.shape[0] - 1:
-            raise ValueError(
+            raise SpecificationError(
                 f"offset has {offset.shape[0]} entries but the answers reference "
-                f"{ptr.shape[0] - 1} persons."
+                f"{ptr.shape[0] - 1} persons. Pass a longer offset or recode the data."
             )
         dF = output_storage[1][0]
         if dF is None or dF.shape != F.shape:
@@ -145,13 +149,16 @@ def prepare_cells(*, cell, person, sign, y):
     for name, values, allowed in (("sign", sign, (-1, 0, 1)), ("y", y, (0, 1))):
         bad = ~np.isin(values, allowed)
         if bad.any():
-            raise ValueError(
+            raise SpecificationError(
                 f"{name} must hold only {allowed} for the numba kernel, but {int(bad.sum())} "
                 f"entries do not (e.g. {values[bad][0]!r} at position {int(np.flatnonzero(bad)[0])}). "
                 f"Use implementation='pytensor' for other values."
             )
     if n and (cell.min() < 0 or person.min() < 0):
-        raise ValueError("cell and person codes must be non-negative integers.")
+        raise SpecificationError(
+            "cell and person codes must be non-negative integers (codes into the cell table and "
+            "the person offsets); recode the data, e.g. with pandas.factorize."
+        )
     order = np.lexsort((cell, person))
     n_persons = int(person.max()) + 1 if n else 0
     return {
@@ -198,21 +205,6 @@ def _check_static_length(var, needed, name, what):
     length = var.type.shape[0]
     if length is not None:
         if length < needed:
-            raise ValueError(f"{name} has {length} entries; {message}")
+            raise SpecificationError(f"{name} has {length} entries; {message}")
         return var
     return Assert(message)(var, pt.ge(var.shape[0], needed))
-
-
-def _register_jax_dispatch() -> None:
-    """Give the Op a JAX translation (numpyro/blackjax via PyMC) when jax is installed.
-
-    Done at import of this module, not of the package: only models that use the Op pay for
-    importing jax (~0.5 s), and only if jax is there.
-    """
-    from importlib.util import find_spec
-
-    if find_spec("jax") is not None:
-        import mirabal_stats.bayes.kernels.jax_dispatch  # noqa: F401  (registers on import)
-
-
-_register_jax_dispatch()

@@ -1,6 +1,6 @@
 """What propensity weights mean in the IndicatorModel: coverage over simulation seeds (slow; not a pytest test).
 
-Issue 4: the weighted pseudo-likelihood (``IndicatorModel(panel, weights=w)``) is not a true
+The weighted pseudo-likelihood (``IndicatorModel(panel, weights=w)``) is not a true
 posterior, so its intervals carry no coverage guarantee. This script measures it on
 ``simulate_mirabal`` (covariates drive group membership and covariate-specific change, so an
 unadjusted model is confounded) by fitting, per seed, three variants with identical sampler settings:
@@ -13,8 +13,8 @@ unadjusted model is confounded) by fitting, per seed, three variants with identi
 Run from the repository root (samples; about 1-1.5 min per seed on 2 cores, mostly compilation):
 
     flock /tmp/mcmc.lock env PYTHONPATH=. OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-        .venv/bin/python tests/mcmc/bayes_weights_coverage.py 10 --budget 660 \
-        --out tests/mcmc/bayes_weights_coverage_results
+        .venv/bin/python studies/bayes_weights_coverage.py 10 --budget 660 \
+        --out studies/bayes_weights_coverage_results
 
 ``--budget`` stops starting new seeds once that many seconds have passed (the seeds completed are
 reported). Writes ``<out>.json`` (per seed and variant: every interval, truth, diagnostics) and
@@ -35,7 +35,7 @@ import pandas as pd
 from mirabal_stats.bayes import IndicatorModel
 from mirabal_stats.datasets import simulate_mirabal
 from mirabal_stats.weighting import PropensityWeights, effective_sample_size
-from tests.mcmc._study import interval_records
+from studies._study import interval_records
 
 # 8 indicators in 3 measures (communication, awareness, childhoods), both benefit signs.
 INDICATORS = [
@@ -172,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     command = (
         "flock /tmp/mcmc.lock env PYTHONPATH=. OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "
-        f".venv/bin/python tests/mcmc/bayes_weights_coverage.py {args.n_seeds}"
+        f".venv/bin/python studies/bayes_weights_coverage.py {args.n_seeds}"
         + (f" --budget {args.budget:g}" if args.budget else "")
         + (f" --out {args.out}" if args.out else "")
     )

@@ -1,4 +1,4 @@
-"""Shared pieces of the slow study scripts in this folder (not tests)."""
+"""Shared pieces of the study scripts in this folder (not tests)."""
 
 
 def interval_records(table, truth) -> list[dict]:

@@ -3,7 +3,7 @@
 Run from the repository root (samples; about 1 min per seed on 2 cores, mostly compilation):
 
     flock /tmp/mcmc.lock env PYTHONPATH=. OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-        .venv/bin/python tests/mcmc/bayes_coverage.py 8 --out tests/mcmc/bayes_coverage_results
+        .venv/bin/python studies/bayes_coverage.py 8 --out studies/bayes_coverage_results
 
 Writes ``<out>.json`` (one record per seed with every interval and the truth) and ``<out>.md``
 (a table per seed and the pooled coverage of the indicator effects (log-odds), the measure means
@@ -21,7 +21,7 @@ import numpy as np
 
 from mirabal_stats.bayes import IndicatorModel
 from mirabal_stats.datasets import simulate_mirabal
-from tests.mcmc._study import interval_records
+from studies._study import interval_records
 
 INDICATORS = [
     "negotiates",
@@ -106,7 +106,7 @@ def main() -> None:
         stem.with_suffix(".json").write_text(
             json.dumps(
                 {
-                    "command": "tests/mcmc/bayes_coverage.py " + str(args.n_seeds),
+                    "command": "studies/bayes_coverage.py " + str(args.n_seeds),
                     "indicators": INDICATORS,
                     "covariates": COVARIATES,
                     "pooled": {
@@ -128,7 +128,7 @@ def main() -> None:
             "",
             "Command (from the repository root):",
             "",
-            f"    flock /tmp/mcmc.lock env PYTHONPATH=. OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python tests/mcmc/bayes_coverage.py {args.n_seeds} --out {args.out}",
+            f"    flock /tmp/mcmc.lock env PYTHONPATH=. OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 .venv/bin/python studies/bayes_coverage.py {args.n_seeds} --out {args.out}",
             "",
             f"13 indicators in 3 measures, 6 covariates, MAR dropout, {SETTINGS}.",
             "",

@@ -1,0 +1,1 @@
+"""Slow simulation studies of the Bayesian models (not tests; see studies/README.md)."""
