@@ -57,10 +57,9 @@ CI = 0.9
 
 def _att_weights(panel):
     base = panel.baseline()
-    fit = PropensityWeights(estimand="ATT").fit(base, treatment="treated", covariates=COVARIATES)
-    # The weighting result is indexed like the baseline frame; the model wants person ids.
-    w = pd.Series(np.asarray(fit.weights, float), index=base["person"].to_numpy())
-    comp = w[base["treated"].to_numpy() == 0]
+    fit = PropensityWeights(base, group="treated", covariates=COVARIATES, estimand="ATT").fit()
+    w = fit.weights  # keyed by person id (the baseline table's 'person' column)
+    comp = w[fit.indicator == 0]
     return w, {
         "comparison_ess": round(float(effective_sample_size(comp.to_numpy())), 1),
         "n_comparison": int(comp.size),

@@ -42,8 +42,12 @@ REPRODUCTIONS: dict[str, tuple[str, str]] = {
 def run_reproduction(name: str, *, quick: bool = False) -> Reproduction:
     """Run the reproduction called ``name`` (a key of :data:`REPRODUCTIONS`)."""
     if name not in REPRODUCTIONS:
-        raise ValueError(
-            f"Unknown reproduction {name!r}; choose one of {', '.join(REPRODUCTIONS)}."
+        from mirabal_stats.data.persons import nearest
+        from mirabal_stats.exceptions import SpecificationError
+
+        raise SpecificationError(
+            f"Unknown reproduction {name!r}{nearest(name, REPRODUCTIONS)}; choose one of "
+            f"{', '.join(REPRODUCTIONS)} (or 'all' on the command line)."
         )
     module = import_module(f"mirabal_stats.reproductions.{REPRODUCTIONS[name][0]}")
     return module.run(quick=quick)
