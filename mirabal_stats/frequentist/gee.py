@@ -361,11 +361,14 @@ def _formula_weights(weights, frame: pd.DataFrame, *, person: str, wave: str | N
 
 def _odds_ratio_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
-    out["estimate"] = np.exp(table["estimate"])
-    # Delta method for the SE; the interval is the exponentiated log-scale interval.
-    out["std_error"] = out["estimate"] * table["std_error"]
-    out["lower"] = np.exp(table["lower"])
-    out["upper"] = np.exp(table["upper"])
+    # Under (quasi-)separation a log odds ratio of several hundred is the honest fit; its odds
+    # ratio is inf, and the separation check has already warned about it.
+    with np.errstate(over="ignore"):
+        out["estimate"] = np.exp(table["estimate"])
+        # Delta method for the SE; the interval is the exponentiated log-scale interval.
+        out["std_error"] = out["estimate"] * table["std_error"]
+        out["lower"] = np.exp(table["lower"])
+        out["upper"] = np.exp(table["upper"])
     return out
 
 

@@ -608,6 +608,12 @@ def _m_estimation_vcov(
         " Use se_method='bootstrap' (or 'robust', which treats the weights as fixed), or remove "
         "the covariates that separate the groups."
     )
+    if lf.separated:
+        # The propensity MLE does not exist, so the sandwich has nothing to linearise around;
+        # whether inverting the Jacobian fails or returns a huge finite number is only rounding.
+        raise EstimationError(
+            f"the M-estimation variance is not defined for these weights.{separated}{fix}"
+        )
     try:
         with np.errstate(all="ignore"):
             beta_raw = np.linalg.solve((x_all * w[:, None]).T @ x_all, (x_all * w[:, None]).T @ y)
