@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mirabal_stats.exceptions import MirabalWarning
+from mirabal_stats.reporting.answers import BLANK
 from mirabal_stats.reporting.config import EvaluationConfig, toml_value
 from mirabal_stats.reporting.evaluate import check_options, planned_steps
-from mirabal_stats.reporting.inputs import BLANK, EvaluationInputs, load_inputs
+from mirabal_stats.reporting.inputs import EvaluationInputs, load_inputs
 
 __all__ = ["CheckResult", "check_config"]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,8 @@ import pandas as pd
 
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import EstimabilityWarning, EstimationError, MirabalError
+from mirabal_stats.frequentist import did as difference_in_differences
+from mirabal_stats.frequentist import event_study, indicator_gee
 from mirabal_stats.frequentist.sensitivity import delta_sensitivity
 from mirabal_stats.reporting.config import EvaluationConfig, config_error, load_config
 from mirabal_stats.reporting.digests import (
@@ -58,8 +59,9 @@ from mirabal_stats.reporting.sections.effects import effects_section
 from mirabal_stats.reporting.sections.sensitivity import sensitivity_section
 from mirabal_stats.reporting.sections.survival import survival_section
 from mirabal_stats.reporting.steps import StepLog, quiet_libraries
+from mirabal_stats.weighting import PropensityWeights
 
-__all__ = ["check_options", "evaluate", "pillar_api", "planned_steps"]
+__all__ = ["check_options", "evaluate", "planned_steps"]
 
 #: Keys of ``[table] options`` that the config sets elsewhere (so they may not be repeated).
 _RESERVED = {
@@ -104,27 +106,27 @@ _RESERVED = {
     },
 }
 
-#: The public callable behind each ``options`` table (module, name).
-_OPTION_TARGETS = {
-    "weighting": ("weighting", "PropensityWeights"),
-    "bayes": ("bayes", "IndicatorModel"),
-    "frequentist": ("frequentist", "indicator_gee"),
-    "survival": ("survival", "compare_groups"),
-}
-
 QUICK_NOTE = (
     "QUICK RUN, NOT FOR REPORTING: the Bayesian model used {chains} chains x {draws} draws "
     "(after {tune} tuning steps), far too few for reliable numbers. Rerun without --quick."
 )
 
 
-def pillar_api(module: str, name: str) -> Any | None:
-    """Return ``mirabal_stats.<module>.<name>``, or None when that pillar does not provide it.
+def _option_target(table: str) -> Callable:
+    """The public callable behind ``[table] options``, whose signature lists the allowed options.
 
-    The pillar package itself is imported normally, so an error inside it is not hidden.
+    The Bayesian and survival pillars are imported here and in their steps, not at the top, so
+    that importing the reporting package does not load their estimation libraries.
     """
-    package = import_module(f"mirabal_stats.{module}")
-    return getattr(package, name, None)
+    if table == "bayes":
+        from mirabal_stats.bayes import IndicatorModel
+
+        return IndicatorModel
+    if table == "survival":
+        from mirabal_stats.survival import compare_groups
+
+        return compare_groups
+    return {"weighting": PropensityWeights, "frequentist": indicator_gee}[table]
 
 
 def check_options(config: EvaluationConfig) -> None:
@@ -135,13 +137,11 @@ def check_options(config: EvaluationConfig) -> None:
     ConfigError
         Naming the table, the option, the nearest allowed option and the fix.
     """
-    for table, (module, name) in _OPTION_TARGETS.items():
+    for table in ("weighting", "bayes", "frequentist", "survival"):
         options = config.get(table, "options")
         if not options:
             continue
-        target = pillar_api(module, name)
-        if target is None:
-            continue
+        target = _option_target(table)
         init = target.__init__ if inspect.isclass(target) else target
         allowed = [
             p.name
@@ -521,10 +521,9 @@ def _sensitivity_section(tables, reason: str) -> Section:
 # One function per step; each is the only place its pillar is called.
 def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> WeightingDigest:
     """Propensity weights on the person table (pillar: weighting)."""
-    cls = _require("weighting", "PropensityWeights", "Propensity weighting")
     table = inputs.persons if inputs.persons is not None else inputs.panel.baseline()
     options = dict(config.get("weighting", "options"))
-    fitted = cls(
+    fitted = PropensityWeights(
         table,
         group="treated",
         treated=1,
@@ -568,11 +567,12 @@ def _fit_weights(config: EvaluationConfig, inputs: EvaluationInputs) -> Weightin
 
 def _fit_bayes(config: EvaluationConfig, inputs: EvaluationInputs) -> BayesDigest:
     """The Bayesian indicator model, covariate-adjusted and unweighted (pillar: bayes)."""
+    from mirabal_stats.bayes import IndicatorModel  # here, not at the top: see _option_target
+
     panel = inputs.panel
-    cls = _require("bayes", "IndicatorModel", "The Bayesian indicator model")
     covariates = list(config.get("design", "covariates"))
     draws, tune, chains = (config.get("bayes", k) for k in ("draws", "tune", "chains"))
-    model = cls(
+    model = IndicatorModel(
         panel,
         baseline_wave=inputs.baseline_wave,
         covariates=covariates or None,
@@ -613,12 +613,11 @@ def _fit_gee(
 ) -> FrequentistDigest:
     """GEE at every level, weighted when weights exist (pillar: frequentist)."""
     panel = inputs.panel
-    gee = _require("frequentist", "indicator_gee", "The GEE cross-check")
     options = dict(config.get("frequentist", "options"))
     common = dict(weights=weights, baseline_wave=inputs.baseline_wave, ci_level=config.ci_level)
     effects = {}
     for level in ("overall", "measure", "indicator"):
-        fitted = gee(panel, level=level, **common, **options)
+        fitted = indicator_gee(panel, level=level, **common, **options)
         effects[(level, "pp")] = fitted.to_frame(scale="pp")
         effects[(level, "odds_ratio")] = fitted.to_frame(scale="odds_ratio")
     return FrequentistDigest("GEE", effects, weighted=weights is not None)
@@ -629,11 +628,11 @@ def _fit_did(
 ) -> FrequentistDigest:
     """Fixed-effects DiD at every level, weighted when weights exist (pillar: frequentist)."""
     panel = inputs.panel
-    did = _require("frequentist", "did", "The DiD cross-check")
     common = dict(weights=weights, baseline_wave=inputs.baseline_wave, ci_level=config.ci_level)
     effects = {}
     for level in ("overall", "measure", "indicator"):
-        effects[(level, "pp")] = did(panel, level=level, **common).to_frame(scale="pp")
+        fitted = difference_in_differences(panel, level=level, **common)
+        effects[(level, "pp")] = fitted.to_frame(scale="pp")
     return FrequentistDigest("DiD", effects, weighted=weights is not None)
 
 
@@ -642,8 +641,7 @@ def _fit_pretrends(
 ) -> PreTrendDigest:
     """Event study and the joint test of the pre-programme wave effects (pillar: frequentist)."""
     panel = inputs.panel
-    study = _require("frequentist", "event_study", "The event study")
-    fitted = study(
+    fitted = event_study(
         panel,
         level="measure",
         weights=weights,
@@ -720,12 +718,13 @@ def _compare_records(
     config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
 ) -> SurvivalDigest:
     """Kaplan-Meier and Cox on police records, crude or weighted (pillar: survival)."""
-    compare = _require("survival", "compare_groups", "The survival comparison")
+    from mirabal_stats.survival import compare_groups  # here, not at the top: see _option_target
+
     persons = inputs.persons
     duration, event = config.get("survival", "duration"), config.get("survival", "event")
     _require_events(persons, event, f"[survival] event = {event!r}")
     unit = config.get("survival", "time_unit")
-    result = compare(
+    result = compare_groups(
         persons,
         group="group",
         duration=duration,
@@ -788,7 +787,8 @@ def _compare_reported(
     config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
 ) -> SurvivalDigest:
     """Turnbull curves and a Weibull model of partners' reports (pillar: survival)."""
-    compare = _require("survival", "compare_groups", "The survival comparison")
+    from mirabal_stats.survival import compare_groups  # here, not at the top: see _option_target
+
     persons = inputs.persons
     lower, upper = config.get("survival", "lower"), config.get("survival", "upper")
     if not np.isfinite(persons[upper].to_numpy(dtype=float)).any():
@@ -799,7 +799,7 @@ def _compare_reported(
     finite = persons[[lower, upper]].to_numpy(dtype=float)
     parametric = tuple(config.get("survival", "parametric"))
     unit = config.get("survival", "time_unit")
-    result = compare(
+    result = compare_groups(
         persons,
         group="group",
         lower=lower,
@@ -881,13 +881,3 @@ def _sensitivity(config: EvaluationConfig, inputs: EvaluationInputs, bayes: Baye
                 stacklevel=2,
             )
     return sensitivity, bayes_table
-
-
-def _require(module: str, name: str, what: str):
-    found = pillar_api(module, name)
-    if found is None:
-        raise EstimationError(
-            f"{what} (mirabal_stats.{module}.{name}) is not available in this installation of "
-            "mirabal_stats."
-        )
-    return found

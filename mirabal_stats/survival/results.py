@@ -61,8 +61,36 @@ def _ratio_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class _FittedRegression:
+    """What a Cox and an AFT result share: the note marking a model that could not be estimated,
+    and the Wald table of ``params`` by term.
+
+    A plain base, not a dataclass, so each result keeps exactly its own fields.
+    """
+
+    params: pd.Series
+    std_errors: pd.Series
+    ci_level: float
+    note: str
+
+    @property
+    def estimable(self) -> bool:
+        """False when the model could not be estimated (``note`` says why)."""
+        return not self.note
+
+    def _term_table(self, ci_level: float | None) -> pd.DataFrame:
+        table = normal_table(
+            self.params,
+            self.std_errors,
+            index=self.params.index,
+            ci_level=_level(ci_level, self.ci_level),
+        )
+        table.index.name = "term"
+        return table
+
+
 @dataclass(frozen=True)
-class CoxResult(Results):
+class CoxResult(_FittedRegression, Results):
     """A fitted Cox proportional-hazards model (Efron ties).
 
     ``params`` are log hazard ratios, ``std_errors`` are robust (sandwich, Efron-aware, as R's
@@ -109,11 +137,6 @@ class CoxResult(Results):
             note=reason,
         )
 
-    @property
-    def estimable(self) -> bool:
-        """False when the model could not be estimated (``note`` says why)."""
-        return not self.note
-
     def __repr__(self) -> str:
         state = f"not estimated: {self.note}" if self.note else f"{self.variance} SEs"
         return f"CoxResult({len(self.params)} terms, n = {self.n}, {self.n_events} events; {state})"
@@ -121,14 +144,7 @@ class CoxResult(Results):
     def to_frame(self, *, ci_level: float | None = None) -> pd.DataFrame:
         """One row per term: ``estimate`` (log hazard ratio), ``std_error``, ``lower``, ``upper``,
         ``ci_level``, ``p_value``."""
-        table = normal_table(
-            self.params,
-            self.std_errors,
-            index=self.params.index,
-            ci_level=_level(ci_level, self.ci_level),
-        )
-        table.index.name = "term"
-        return table
+        return self._term_table(ci_level)
 
     def hazard_ratio(self, *, ci_level: float | None = None) -> pd.DataFrame:
         """Hazard ratios ``exp(estimate)`` with their interval (``std_error`` stays on the log
@@ -151,7 +167,7 @@ class CoxResult(Results):
 
 
 @dataclass(frozen=True)
-class AFTResult(Results):
+class AFTResult(_FittedRegression, Results):
     """A fitted accelerated-failure-time model on R ``survreg``'s scale.
 
     ``params`` holds the location terms (log time ratios, ``Intercept``) and ``log(scale)``;
@@ -189,25 +205,13 @@ class AFTResult(Results):
             note=reason,
         )
 
-    @property
-    def estimable(self) -> bool:
-        """False when the model could not be estimated (``note`` says why)."""
-        return not self.note
-
     def __repr__(self) -> str:
         state = f"not estimated: {self.note}" if self.note else f"log-lik {self.log_likelihood:.2f}"
         return f"AFTResult({self.distribution}, {self.censoring}-censored; {state})"
 
     def to_frame(self, *, ci_level: float | None = None) -> pd.DataFrame:
         """One row per term on the log-time scale (``log(scale)`` last)."""
-        table = normal_table(
-            self.params,
-            self.std_errors,
-            index=self.params.index,
-            ci_level=_level(ci_level, self.ci_level),
-        )
-        table.index.name = "term"
-        return table
+        return self._term_table(ci_level)
 
     def _terms(self) -> list:
         return [t for t in self.params.index if t not in ("Intercept", "log(scale)")]

@@ -39,6 +39,7 @@ __all__ = [
     "check_number",
     "check_flag",
     "check_random_seed",
+    "check_trim_quantile",
     "check_magnitude",
     "MISSING_STRATEGIES",
 ]
@@ -96,6 +97,24 @@ def check_flag(value: object, *, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise SpecificationError(f"{name} must be True or False, got {plain_value(value)!r}.")
     return bool(value)
+
+
+def check_trim_quantile(value: object) -> float | None:
+    """``None`` (no trimming) or the quantile at which weights are capped, strictly in (0.5, 1).
+
+    At or below the median it would cap half the weights or more; at 1 it would cap none.
+    """
+    if value is None:
+        return None
+    return check_number(
+        value,
+        name="trim_quantile",
+        lower=0.5,
+        upper=1.0,
+        lower_open=True,
+        upper_open=True,
+        example="0.99",
+    )
 
 
 def check_random_seed(value: object, *, name: str = "random_seed") -> int | None:

@@ -53,7 +53,12 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeightingError,
 )
-from mirabal_stats.weighting._design import build_design, check_flag, check_number
+from mirabal_stats.weighting._design import (
+    build_design,
+    check_flag,
+    check_number,
+    check_trim_quantile,
+)
 from mirabal_stats.weighting.propensity import fit_logistic
 from mirabal_stats.weighting.weights import effective_sample_size
 
@@ -190,19 +195,7 @@ class AttritionWeights:
         self.include_group = check_flag(include_group, name="include_group")
         self.monotone = check_flag(monotone, name="monotone")
         self.stabilize = check_flag(stabilize, name="stabilize")
-        self.trim_quantile = (
-            None
-            if trim_quantile is None
-            else check_number(
-                trim_quantile,
-                name="trim_quantile",
-                lower=0.5,
-                upper=1.0,
-                lower_open=True,
-                upper_open=True,
-                example="0.99",
-            )
-        )
+        self.trim_quantile = check_trim_quantile(trim_quantile)
         self.ess_threshold = check_number(
             ess_threshold, name="ess_threshold", lower=0.0, upper=1.0, example="0.2"
         )

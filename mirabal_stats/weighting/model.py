@@ -33,6 +33,7 @@ from mirabal_stats.weighting._design import (
     check_flag,
     check_number,
     check_random_seed,
+    check_trim_quantile,
     dependent_columns,
     parse_formula,
 )
@@ -284,19 +285,7 @@ class PropensityWeights:
                 "propensity_bounds needs propensity scores, which method='entropy' does not "
                 "estimate; use trim_quantile instead."
             )
-        self.trim_quantile = (
-            None
-            if trim_quantile is None
-            else check_number(
-                trim_quantile,
-                name="trim_quantile",
-                lower=0.5,
-                upper=1.0,
-                lower_open=True,
-                upper_open=True,
-                example="0.99",
-            )
-        )
+        self.trim_quantile = check_trim_quantile(trim_quantile)
         self.propensity_bounds = None if bounds is None else check_bounds(bounds)
         moments = options["moments"]
         if isinstance(moments, bool) or moments not in (1, 2):

@@ -64,7 +64,8 @@ def test_lalonde_unknown_version():
         load_lalonde(version="cps")
     with pytest.raises(SpecificationError, match=r"version=\['matchit'\] is not a bundled"):
         load_lalonde(version=["matchit"])
-    with pytest.raises(TypeError):  # options are keyword-only (the contract)
+    # options are keyword-only (the contract)
+    with pytest.raises(TypeError, match=r"load_lalonde\(\) takes 0 positional arguments"):
         load_lalonde("matchit")
 
 

@@ -62,9 +62,9 @@ def test_step_outcomes():
     assert "Traceback" in c.traceback
     log_text = "\n".join(log.lines)
     assert "[a] builtins.FutureWarning" in log_text and "KeyError: 'oops'" in log_text
-    with pytest.raises(EstimationError):
+    with pytest.raises(EstimationError, match="no events in group 'comparison'"):
         log.run("d", "Step D", fails, reraise=True)
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="oops"):
         StepLog(debug=True).run("e", "Step E", bug)
 
 

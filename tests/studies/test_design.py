@@ -47,7 +47,9 @@ def test_bad_design_options_are_named(options, match):
 
 def test_design_is_frozen_and_replace_changes_one_field():
     design = MirabalDesign()
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(
+        dataclasses.FrozenInstanceError, match="cannot assign to field 'n_intervention'"
+    ):
         design.n_intervention = 5
     assert dataclasses.replace(design, n_intervention=5).n_intervention == 5
 

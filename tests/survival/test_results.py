@@ -115,9 +115,9 @@ def test_summary_is_a_summary(rossi_fit):
 
 
 def test_results_methods_take_options_by_keyword(rossi_fit):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"rmst_difference\(\) takes 1 positional argument"):
         rossi_fit.rmst_difference(52)  # tau is keyword-only
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"survival_at\(\) takes 2 positional arguments"):
         rossi_fit.survival_at([52], 0.9)
 
 

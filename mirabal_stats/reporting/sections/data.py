@@ -81,7 +81,7 @@ def data_summary_section(
 ) -> Section:
     """Who and what is in the data: persons per group, waves, indicators, missing answers.
 
-    ``responses`` (:class:`~mirabal_stats.reporting.inputs.ResponseCodes`) adds the counts of
+    ``responses`` (:class:`~mirabal_stats.reporting.answers.ResponseCodes`) adds the counts of
     every missing code; ``checks`` (file agreement) a table of what was compared between the
     survey and the person file; ``labels`` the codebook's question text per indicator.
     """
