@@ -317,3 +317,21 @@ def test_results_contract_rows_and_summary(sim):
     fs = result.first_stage_table()
     assert (fs["completion_rate_comparison"] == 0).all()
     assert list(fs.columns[:3]) == ["first_stage", "std_error", "f_statistic"]
+
+
+# --------------------------------------------------------------------------- reproduction
+def test_vitamin_a_reproduction_passes_and_runs_from_the_cli(capsys):
+    from mirabal_stats.cli import main
+    from mirabal_stats.reproductions import REPRODUCTIONS, run_reproduction
+
+    assert "vitamin_a_cace" in REPRODUCTIONS
+    rep = run_reproduction("vitamin_a_cace")
+    assert rep.passed, rep.to_frame().query("not passed")
+    frame = rep.to_frame()
+    assert frame.loc["infants in the trial", "reproduced"] == 23_682
+    assert frame.loc["CACE on survival, per 1,000", "reproduced"] == pytest.approx(3.228, abs=5e-4)
+    # The naive per-protocol contrast overstates the complier effect, as published analyses note.
+    per_1000 = rep.extra["estimates_per_1000"]
+    assert per_1000.loc["per_protocol_naive", "estimate"] > per_1000.loc["cace", "estimate"] + 1
+    assert main(["reproduce", "vitamin_a_cace"]) == 0
+    assert "Vitamin A trial" in capsys.readouterr().out
