@@ -33,6 +33,7 @@ _LAZY = {
     "BinaryMixedModel": "mirabal_stats.bayes.mixed_model",
     "compare_groups": "mirabal_stats.survival.compare",
     "did": "mirabal_stats.frequentist.did",
+    "completion_effects": "mirabal_stats.frequentist.completion",
     "event_study": "mirabal_stats.frequentist.did",
     "gee": "mirabal_stats.frequentist.gee",
     "indicator_gee": "mirabal_stats.frequentist.gee",

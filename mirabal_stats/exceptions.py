@@ -18,6 +18,7 @@ __all__ = [
     "SurvivalDataError",
     "ConfigError",
     "EstimationError",
+    "CompletionDataError",
     "MirabalWarning",
     "DataWarning",
     "RowsExcludedWarning",
@@ -29,6 +30,7 @@ __all__ = [
     "ProportionalHazardsWarning",
     "FewClustersWarning",
     "EstimabilityWarning",
+    "WeakInstrumentWarning",
 ]
 
 
@@ -60,6 +62,11 @@ class EstimationError(MirabalError):
     """A model cannot be fitted to these data: no events, separation, a singular design, or an
     optimiser that did not converge. Raised by the adapters in place of the third-party
     library's own exception (kept as ``__cause__``), with what the analysis needs."""
+
+
+class CompletionDataError(MirabalError):
+    """A programme-completion flag cannot be used: missing, not 0/1, not constant within a
+    person, or completion recorded in the comparison group (one-sided non-compliance)."""
 
 
 class MirabalWarning(UserWarning):
@@ -104,3 +111,8 @@ class FewClustersWarning(MirabalWarning):
 
 class EstimabilityWarning(MirabalWarning):
     """A quantity cannot be estimated from these data (e.g. a group with no events)."""
+
+
+class WeakInstrumentWarning(MirabalWarning):
+    """Referral predicts completion too weakly (first-stage F below 10) for a reliable
+    instrumental-variable (CACE) estimate."""

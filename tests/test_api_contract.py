@@ -83,6 +83,7 @@ FRONT_DOOR = (
     "did",
     "event_study",
     "gee",
+    "completion_effects",
     "evaluate",
 )
 

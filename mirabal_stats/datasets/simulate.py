@@ -99,6 +99,22 @@ class MirabalTruth:
         Months since programme start of each wave.
     parameters : dict
         Every other generating value (trend, covariate coefficients, attrition, propensity).
+    completion : pandas.DataFrame or None
+        With ``simulate_mirabal(completion=...)``: one row per person (index ``person``):
+        ``complier`` (latent: would complete if referred, drawn for both groups),
+        ``completed`` (0/1: ``complier`` and in the intervention group) and ``p_complete``.
+        None otherwise.
+    complier_effects : pandas.DataFrame or None
+        With completion: per indicator, ``measure``, ``complier_pp`` (the sample complier
+        average causal effect on the beneficial change score of
+        :func:`~mirabal_stats.frequentist.completion_effects`: mean over the compliers of both
+        groups of ``100 * b_k * (mean post-wave P(yes) with the programme - without)``) and
+        ``naive_bias_pp`` (what the naive completers-vs-comparison contrast adds to it in
+        expectation: mean expected change without the programme among referred compliers minus
+        among comparison persons).
+    complier_effect : dict or None
+        With completion: ``{"overall": {"complier_pp", "naive_bias_pp"}, "measure":
+        DataFrame}``, the means over all indicators and per measure.
     """
 
     indicator_effects: pd.DataFrame
@@ -114,6 +130,9 @@ class MirabalTruth:
     reoffending_survival: pd.DataFrame
     wave_months: list
     parameters: dict = field(default_factory=dict)
+    completion: pd.DataFrame | None = None
+    complier_effects: pd.DataFrame | None = None
+    complier_effect: dict | None = None
 
 
 def _draw_covariates(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -388,6 +407,8 @@ def simulate_mirabal(
     covariate_effects: float = 1.0,
     confounding: float = 1.0,
     retention=None,
+    completion: float | None = None,
+    completion_severity: float = 1.0,
 ) -> tuple[IndicatorPanel, MirabalTruth]:
     """Simulate an evaluation panel with the Project Mirabal design and known truth.
 
@@ -469,6 +490,22 @@ def simulate_mirabal(
         MNAR terms of ``attrition`` keep their effects around it. Default: the Mirabal-like
         hazards (intercepts -2.4, -2.15, ...).
 
+    completion : float, optional
+        Expected share of persons who would complete the programme if referred (strictly
+        between 0 and 1). Off by default (every intervention woman's partner gets the programme
+        effect, and the random stream is unchanged). When given, each person (both groups) is a
+        latent *complier* with probability ``expit(c - completion_severity * severity_sd)``
+        (``severity_sd``: the latent severity standardised in the sample; ``c`` solved in the
+        sample so that the mean probability is ``completion``); intervention persons who are
+        compliers complete. Only completers get the programme effect on the indicators and on
+        reoffending (exclusion restriction): ``d_k`` and ``reoffending_hazard_ratio`` are then
+        effects of completing, and the truth's ``pp_att`` is the effect of referral (ITT).
+        ``truth.completion``, ``truth.complier_effects`` and ``truth.complier_effect`` record
+        completion and the complier effects; ``truth.reoffending`` gains ``completed``.
+    completion_severity : float, default 1.0
+        Log-odds decrease of completing per SD of latent severity (more severe cases complete
+        less), used with ``completion``.
+
     Returns
     -------
     panel : IndicatorPanel
@@ -486,6 +523,16 @@ def simulate_mirabal(
     >>> float(truth.reoffending_hazard_ratio)
     0.6
     """
+    if completion is not None and not (_finite(completion) and 0.0 < completion < 1.0):
+        raise SpecificationError(
+            f"completion must be the expected share of referred persons completing, a number "
+            f"strictly between 0 and 1, got {completion!r}; e.g. completion=0.6."
+        )
+    if not _finite(completion_severity):
+        raise SpecificationError(
+            f"completion_severity must be a finite number (log-odds per SD of severity), got "
+            f"{completion_severity!r}; e.g. completion_severity=1.0 (the default)."
+        )
     _check_numbers(
         n_intervention=n_intervention,
         n_comparison=n_comparison,
@@ -578,10 +625,18 @@ def simulate_mirabal(
     # example its exact values).
     response = response_sd * rng.standard_normal(n) * g if response_sd > 0 else np.zeros(n)
     wave_multiplier = np.concatenate([[0.0], profile])  # baseline gets no effect
-    effect = (
+    # Who gets the programme: every intervention person, or (with completion) its completers.
+    exposed = g
+    if completion is not None:
+        # Drawn only when asked for, so the default design keeps its random stream.
+        p_complete = _completion_probability(u, float(completion), float(completion_severity))
+        complier = rng.random(n) < p_complete
+        exposed = (complier & (g == 1)).astype(int)
+    programme = (
         d[None, :, None] * wave_multiplier[None, None, :]
         + b[None, :, None] * response[:, None, None]
-    ) * (g[:, None, None] * post[None, None, :])
+    ) * post[None, None, :]
+    effect = programme * exposed[:, None, None]
     p = expit(eta0 + effect)
     answers = (rng.random(p.shape) < p).astype(float)
 
@@ -689,7 +744,7 @@ def simulate_mirabal(
         "severity_log_hr": 0.6,
         "hazard_ratio": reoffending_hazard_ratio,
     }
-    linpred = np.log(reoffending_hazard_ratio) * g + surv_params["severity_log_hr"] * u
+    linpred = np.log(reoffending_hazard_ratio) * exposed + surv_params["severity_log_hr"] * u
     true_time = surv_params["weibull_scale"] * (rng.exponential(1.0, n) / np.exp(linpred)) ** (
         1.0 / surv_params["weibull_shape"]
     )
@@ -714,6 +769,12 @@ def simulate_mirabal(
     reoffending["reoffend_lower"] = lower
     reoffending["reoffend_upper"] = upper
     reoffending["true_time"] = true_time
+    completion_truth = {}
+    if completion is not None:
+        reoffending["completed"] = exposed
+        completion_truth = _completion_truth(
+            eta0, programme, b, g, complier, exposed, p_complete, persons, effects["measure"]
+        )
 
     truth = MirabalTruth(
         indicator_effects=effects,
@@ -754,9 +815,59 @@ def simulate_mirabal(
             "reoffending": surv_params,
             "design": dict(options),
             "dropout_hazards": None if hazards is None else hazards[2:].tolist(),
+            "completion": None
+            if completion is None
+            else {"rate": float(completion), "severity_log_odds_per_sd": -completion_severity},
         },
+        **completion_truth,
     )
     return panel, truth
+
+
+def _completion_probability(u: np.ndarray, rate: float, severity: float) -> np.ndarray:
+    """P(would complete if referred): ``expit(c - severity * standardised u)``, with ``c``
+    solved so that the sample mean is ``rate``."""
+    z = (u - u.mean()) / u.std() if u.std() > 0 else np.zeros_like(u)
+    shift = optimize.brentq(
+        lambda c: float(expit(c - severity * z).mean()) - rate, -60.0, 60.0, xtol=1e-12
+    )
+    return expit(shift - severity * z)
+
+
+def _completion_truth(eta0, programme, b, g, complier, exposed, p_complete, persons, measures):
+    """Complier effects and the expected bias of the naive completer comparison on the
+    beneficial change score (pp): post-wave mean minus baseline, sign-flipped for harmful
+    indicators."""
+    p0 = expit(eta0)  # (n, K, T) without the programme
+    p1 = expit(eta0 + programme)  # everyone as if they had completed
+    b_ = b[None, :]
+    gain = 100.0 * b_ * (p1[:, :, 1:] - p0[:, :, 1:]).mean(axis=2)  # (n, K)
+    change0 = 100.0 * b_ * (p0[:, :, 1:].mean(axis=2) - p0[:, :, 0])  # expected Y(0)
+    referred_compliers = complier & (g == 1)
+    table = pd.DataFrame(
+        {
+            "measure": measures,
+            "complier_pp": gain[complier].mean(axis=0),
+            "naive_bias_pp": change0[referred_compliers].mean(axis=0)
+            - change0[g == 0].mean(axis=0),
+        },
+        index=measures.index,
+    )
+    by_measure = table.groupby("measure", sort=False)[["complier_pp", "naive_bias_pp"]].mean()
+    index = pd.Index(persons, name="person")
+    return {
+        "completion": pd.DataFrame(
+            {"complier": complier, "completed": exposed, "p_complete": p_complete}, index=index
+        ),
+        "complier_effects": table,
+        "complier_effect": {
+            "overall": {
+                "complier_pp": float(table["complier_pp"].mean()),
+                "naive_bias_pp": float(table["naive_bias_pp"].mean()),
+            },
+            "measure": by_measure,
+        },
+    }
 
 
 def _finite(value: object) -> bool:

@@ -1,13 +1,15 @@
 """Frequentist panel cross-checks: fixed-effects difference-in-differences, event study and
 population-averaged GEE, all reporting in one tidy format (:class:`PanelEffects`), and the
 delta-adjustment sensitivity of before/after comparisons to informative dropout
-(:func:`delta_sensitivity`).
+(:func:`delta_sensitivity`), and programme completion: ITT, the naive completer comparison and
+the complier average causal effect (:func:`completion_effects`).
 
 >>> from mirabal_stats import frequentist
 >>> sorted(frequentist.__all__)[:4]
-['DeltaSensitivity', 'EventStudyEffects', 'PanelEffects', 'delta_sensitivity']
+['CompletionEffects', 'DeltaSensitivity', 'EventStudyEffects', 'PanelEffects']
 """
 
+from mirabal_stats.frequentist.completion import CompletionEffects, completion_effects
 from mirabal_stats.frequentist.did import did, event_study
 from mirabal_stats.frequentist.gee import gee, indicator_gee
 from mirabal_stats.frequentist.results import EventStudyEffects, PanelEffects
@@ -19,6 +21,8 @@ __all__ = [
     "did",
     "event_study",
     "delta_sensitivity",
+    "completion_effects",
+    "CompletionEffects",
     "PanelEffects",
     "EventStudyEffects",
     "DeltaSensitivity",

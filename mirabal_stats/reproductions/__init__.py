@@ -36,6 +36,10 @@ REPRODUCTIONS: dict[str, tuple[str, str]] = {
         "cara_reoffending",
         "CARA and Campbell review: effects from published aggregates",
     ),
+    "vitamin_a_cace": (
+        "vitamin_a_cace",
+        "Vitamin A trial: complier average causal effect (Sommer & Zeger; Imbens & Rubin)",
+    ),
 }
 
 
