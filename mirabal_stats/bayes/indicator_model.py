@@ -577,6 +577,8 @@ class IndicatorModel:
             Options passed to the sampler. Defaults: ``target_accept=0.9`` and, with nutpie,
             the low-rank modified mass matrix (``low_rank_modified_mass_matrix=True``).
 
+        Notes
+        -----
         Warns (:class:`~mirabal_stats.exceptions.SamplingWarning`) with advice when R-hat >
         1.01, an ESS < 400 or there are divergent transitions; raises
         :class:`~mirabal_stats.exceptions.SpecificationError` for invalid settings and
