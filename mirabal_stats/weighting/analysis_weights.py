@@ -75,7 +75,10 @@ class Weights:
     -----
     ``w1 * w2`` multiplies weights label by label: person weights with person weights, person x
     wave weights with person x wave weights, and a person weight applies at every wave of that
-    person. Outcome models normalise as their estimator needs (least squares and the survival
+    person. The values are checked where an outcome model looks them up (the persons, and
+    waves, it analyses): a missing, zero, negative or infinite weight there is a
+    :class:`~mirabal_stats.exceptions.WeightingError`; weights of persons the model does not
+    use are ignored. Outcome models normalise as their estimator needs (least squares and the survival
     models use the weights as given; the Bayesian pseudo-likelihood rescales them to mean 1).
 
     Examples

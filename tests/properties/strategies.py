@@ -148,7 +148,8 @@ def _mutations(frame: pd.DataFrame, kwargs: dict):
     other = f.index[f["id"] == first]
     alt = int(first) if isinstance(first, str) and first.isdigit() else str(first)
     f.loc[other[-1], "id"] = alt
-    if alt != first and str(alt) == str(first):
+    # Only a person with two rows can be written both ways (a lone row just changes type).
+    if len(other) > 1 and alt != first and str(alt) == str(first):
         out["same id as number and text"] = (f, kw)
     f, kw = copy()
     person = f.loc[0, "id"]

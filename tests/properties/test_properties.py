@@ -158,7 +158,10 @@ def test_bad_panel_weights_get_a_weighting_error(case, bad):
     frame, kwargs, _ = case
     panel = _panel(frame, kwargs)
     weights = pd.Series(1.0, index=list(panel.persons))
-    weights.iloc[0] = bad
+    # Weights are checked where the analysis looks them up: at the answers given. A person with
+    # no answer contributes nothing, so the bad value goes to one who answered.
+    answered = panel.to_long(include_missing=False)["person"].iloc[0]
+    weights[answered] = bad
     with pytest.raises(WeightingError, match="weight"):
         did(panel, level="overall", weights=weights)
 
