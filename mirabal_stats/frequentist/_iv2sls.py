@@ -65,14 +65,14 @@ def fit_iv2sls(
             "at least two persons (in practice 30 or more)."
         )
     index = pd.RangeIndex(len(y))
-    model = IV2SLS(
-        pd.Series(np.asarray(y, dtype=float), index=index, name="y"),
-        exog.set_axis(index).astype(float),
-        None if endog is None else endog.set_axis(index).astype(float),
-        None if instruments is None else instruments.set_axis(index).astype(float),
-        weights=None if weights is None else pd.Series(np.asarray(weights, float), index=index),
-    )
     try:
+        model = IV2SLS(
+            pd.Series(np.asarray(y, dtype=float), index=index, name="y"),
+            exog.set_axis(index).astype(float),
+            None if endog is None else endog.set_axis(index).astype(float),
+            None if instruments is None else instruments.set_axis(index).astype(float),
+            weights=None if weights is None else pd.Series(np.asarray(weights, float), index=index),
+        )
         with warnings.catch_warnings():
             # Rank and instrument checks are made with our messages before the fit.
             warnings.simplefilter("ignore")
@@ -86,7 +86,7 @@ def fit_iv2sls(
             f"the least-squares fit could not be computed on these persons "
             f"({type(err).__name__}: {err}). Check that both groups have persons with an "
             "outcome, that someone in the intervention group completed, and that no covariate "
-            "is constant or a copy of another."
+            "is constant or a copy of another (or of the group or completion column)."
         ) from err
     params = pd.Series(np.asarray(result.params, dtype=float), index=list(result.params.index))
     cov = pd.DataFrame(

@@ -58,7 +58,13 @@ from mirabal_stats.exceptions import (
     SpecificationError,
     WeakInstrumentWarning,
 )
-from mirabal_stats.frequentist._design import analysis_frame, check_clusters, level_groups, named
+from mirabal_stats.frequentist._design import (
+    analysis_frame,
+    check_clusters,
+    level_groups,
+    named,
+    resolve_level,
+)
 from mirabal_stats.frequentist._iv2sls import fit_iv2sls
 from mirabal_stats.weighting.analysis_weights import Weights
 
@@ -330,9 +336,16 @@ def completion_effects(
     ['itt', 'per_protocol_naive', 'cace']
     """
     ci_level = check_ci_level(ci_level)
+    level = resolve_level(level)
     is_panel = not isinstance(data, pd.DataFrame)
     if is_panel:
-        for name, value in (("response", response), ("group", group), ("person", person)):
+        options = (
+            ("response", response),
+            ("group", group),
+            ("treated", treated),
+            ("person", person),
+        )
+        for name, value in options:
             if value is not None:
                 raise SpecificationError(
                     f"{name}= is for a person-level DataFrame; with an IndicatorPanel the "

@@ -86,7 +86,10 @@ def run(*, quick: bool = False) -> Reproduction:
         treated=1,
         ci_level=0.90,
     )
-    table = result.to_frame().loc["survived"] * 1000.0
+    table = result.to_frame().loc["survived"].copy()
+    # Only the effect columns are probabilities; p-values, levels and counts keep their scale.
+    scaled = ["estimate", "std_error", "lower", "upper"]
+    table[scaled] = table[scaled] * 1000.0
     cace = table.loc["cace"]
     checks = (
         Check(

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from linearmodels.iv import IV2SLS
+from scipy import stats
 
 from mirabal_stats import completion_effects, did
 from mirabal_stats.datasets import simulate_mirabal
 from mirabal_stats.exceptions import (
     CompletionDataError,
+    EstimationError,
     RowsExcludedWarning,
     SpecificationError,
     WeakInstrumentWarning,
@@ -159,6 +161,7 @@ def test_recovers_the_complier_effect_and_the_naive_bias_over_200_replicates():
                 - target["naive_bias_pp"],
                 row.loc["per_protocol_naive", "estimate"] - target["complier_pp"],
                 target["naive_bias_pp"],
+                row.loc["cace", "std_error"],
             )
         )
     a = np.array(rows, dtype=float)
@@ -168,6 +171,9 @@ def test_recovers_the_complier_effect_and_the_naive_bias_over_200_replicates():
     coverage = a[:, 1].mean()
     cover_mcse = np.sqrt(0.95 * 0.05 / n)
     assert abs(coverage - 0.95) < 2 * cover_mcse, coverage
+    # 90% intervals (the Bayesian report's level) from the same normal approximation.
+    coverage90 = (np.abs(a[:, 0]) <= stats.norm.ppf(0.95) * a[:, 5]).mean()
+    assert abs(coverage90 - 0.90) < 2 * np.sqrt(0.90 * 0.10 / n), coverage90
     # The naive comparison is biased in the predicted direction (upwards: completers are the
     # less severe cases) and by the predicted amount within Monte-Carlo error.
     predicted = a[:, 4].mean()
@@ -257,6 +263,16 @@ def test_options_of_the_other_input_are_refused(sim, persons):
         _fit(persons.assign(age=persons["age"].where(persons.index != 5)), covariates=["age"])
     with pytest.raises(SpecificationError, match=r"response column 'area' must be numeric"):
         completion_effects(persons, completed="completed", response="area", group="arm")
+    with pytest.raises(SpecificationError, match=r"treated= is for a person-level DataFrame"):
+        completion_effects(panel, completed=truth.completion["completed"], treated="comparison")
+    with pytest.raises(SpecificationError, match=r"level"):
+        completion_effects(panel, completed=truth.completion["completed"], level="measures")
+
+
+def test_a_covariate_that_copies_completion_is_a_named_error(persons):
+    copy = persons.assign(copy_of_completed=persons["completed"])
+    with pytest.raises(EstimationError, match=r"copy of another \(or of the group or completion"):
+        _fit(copy, covariates=["copy_of_completed"])
 
 
 def test_wave_varying_weights_are_refused(sim):
@@ -332,6 +348,9 @@ def test_vitamin_a_reproduction_passes_and_runs_from_the_cli(capsys):
     assert frame.loc["CACE on survival, per 1,000", "reproduced"] == pytest.approx(3.228, abs=5e-4)
     # The naive per-protocol contrast overstates the complier effect, as published analyses note.
     per_1000 = rep.extra["estimates_per_1000"]
+    # Only the effect columns are rescaled: p-values and interval levels stay probabilities.
+    assert (per_1000["p_value"] <= 1).all()
+    assert (per_1000["ci_level"] == 0.9).all()
     assert per_1000.loc["per_protocol_naive", "estimate"] > per_1000.loc["cace", "estimate"] + 1
     assert main(["reproduce", "vitamin_a_cace"]) == 0
     assert "Vitamin A trial" in capsys.readouterr().out
