@@ -525,8 +525,8 @@ def simulate_mirabal(
     """
     if completion is not None and not (_finite(completion) and 0.0 < completion < 1.0):
         raise SpecificationError(
-            f"completion must be the expected share of referred persons completing, a number "
-            f"strictly between 0 and 1, got {completion!r}; e.g. completion=0.6."
+            f"completion must be the expected share of persons who would complete if referred, "
+            f"a number strictly between 0 and 1, got {completion!r}; e.g. completion=0.6."
         )
     if not _finite(completion_severity):
         raise SpecificationError(
