@@ -108,6 +108,49 @@ def test_covariates_enter_every_analysis_as_exogenous_regressors(persons):
     assert table.loc["cace", "std_error"] == pytest.approx(ref.std_errors["completed"], rel=1e-8)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("covariates", [None, ["age", "area"]])
+def test_every_row_and_the_first_stage_match_iv2sls(persons, weighted, covariates):
+    """ITT, naive, CACE (estimate and SE) and the first-stage F against linearmodels directly."""
+    rng = np.random.default_rng(11)
+    w = pd.Series(rng.uniform(0.5, 2.0, len(persons)), index=persons["person"].to_numpy())
+    fitted = _fit(persons, covariates=covariates, weights=w if weighted else None)
+    table = fitted.to_frame().loc["y"]
+    exog = pd.DataFrame({"const": np.ones(len(persons))})
+    if covariates:
+        dummies = pd.get_dummies(persons[covariates], drop_first=True, dtype=float)
+        exog = pd.concat([exog, dummies.reset_index(drop=True)], axis=1)
+    z = (persons["arm"] == "programme").astype(float).rename("z").reset_index(drop=True)
+    d = persons["completed"].astype(float).rename("d").reset_index(drop=True)
+    y = persons["y"].reset_index(drop=True)
+    weights = pd.Series(w.to_numpy()) if weighted else None
+    clusters = pd.Series(np.arange(len(persons)))
+
+    def fit(dep, ex, endog=None, instr=None, rows=slice(None)):
+        return IV2SLS(
+            dep[rows],
+            ex[rows],
+            None if endog is None else endog[rows],
+            None if instr is None else instr[rows],
+            weights=None if weights is None else weights[rows],
+        ).fit(cov_type="clustered", clusters=clusters[rows], debiased=True)
+
+    itt = fit(y, pd.concat([exog, z], axis=1))
+    cace = fit(y, exog, d.to_frame(), z.to_frame())
+    naive_rows = ((z == 0) | (d == 1)).to_numpy()
+    naive = fit(y, pd.concat([exog, d], axis=1), rows=naive_rows)
+    first = fit(d, pd.concat([exog, z], axis=1))
+    for analysis, ref, term in (
+        ("itt", itt, "z"),
+        ("per_protocol_naive", naive, "d"),
+        ("cace", cace, "d"),
+    ):
+        assert table.loc[analysis, "estimate"] == pytest.approx(ref.params[term], abs=1e-8)
+        assert table.loc[analysis, "std_error"] == pytest.approx(ref.std_errors[term], rel=1e-8)
+    expected_f = (first.params["z"] / first.std_errors["z"]) ** 2
+    assert table.loc["cace", "first_stage_f"] == pytest.approx(expected_f, rel=1e-8)
+
+
 def test_panel_itt_equals_did_with_complete_data():
     panel, truth = simulate_mirabal(
         random_seed=4,
