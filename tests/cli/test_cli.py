@@ -81,7 +81,7 @@ def test_internal_error_is_exit_3(capsys, monkeypatch):
 
 
 def test_usage_error_is_exit_2(capsys):
-    with pytest.raises(SystemExit) as exc:
+    with pytest.raises(SystemExit, match="^2$") as exc:
         cli.main(["frobnicate"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
