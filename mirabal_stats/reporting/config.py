@@ -164,6 +164,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
             items=(str,),
             unique_items=True,
         ),
+        "completed": Key(
+            _STR,
+            None,
+            help="person-file column: 1/yes/true = completed the programme, 0/no/false = did "
+            "not (0 for every comparison person); adds the programme-completion section (ITT, "
+            "naive per-protocol, CACE)",
+        ),
     },
     "responses": {
         "yes": Key(
@@ -895,6 +902,15 @@ def _check_cross_keys(values: dict[str, Any], raw: dict[str, Any], source: str) 
                 fix='Add covariates = ["age", ...] under [design], or set enabled = false under '
                 "[weighting]",
             )
+    if design["completed"] is not None and values["data"]["persons"] is None:
+        raise config_error(
+            source,
+            "design",
+            "completed",
+            "is set but [data] persons is not: the completion column lives in the person file",
+            value=design["completed"],
+            fix='Add persons = "persons.csv" under [data], or remove completed from [design]',
+        )
     if survival["enabled"] and values["data"]["persons"] is None:
         if "survival" not in raw:
             values["survival"] = MappingProxyType({**survival, "enabled": False})

@@ -20,6 +20,7 @@ from mirabal_stats.reporting.document import Figure
 
 __all__ = [
     "BayesDigest",
+    "CompletionDigest",
     "FrequentistDigest",
     "PreTrendDigest",
     "SurvivalDigest",
@@ -128,3 +129,26 @@ class SurvivalDigest:
     dropped_horizons: tuple[float, ...]
     max_follow_up: float
     figure: Figure | None = None
+
+
+@dataclass(frozen=True)
+class CompletionDigest:
+    """Programme completion: ITT, naive per-protocol and CACE, overall and per measure.
+
+    ``effects`` is indexed by (estimand, ``analysis``) with ``analysis`` in ``itt``,
+    ``per_protocol_naive``, ``cace`` (overall first, then each measure); columns ``estimate,
+    std_error, lower, upper, ci_level, p_value, n_persons, biased, first_stage_f,
+    completion_rate``, in percentage points. ``first_stage`` has one row per estimand:
+    ``first_stage, std_error, f_statistic, completion_rate_referred,
+    completion_rate_comparison, n_referred, n_comparison, n_completers``.
+    """
+
+    effects: pd.DataFrame
+    first_stage: pd.DataFrame
+    column: str
+    ci_level: float
+    weighted: bool
+    covariates: tuple[str, ...]
+    outcome: str
+    naive_warning: str
+    weak_f: float  # the first-stage F below which the instrument is weak

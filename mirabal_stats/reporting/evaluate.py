@@ -4,7 +4,7 @@ This is the one function behind ``mirabal-stats evaluate`` and ``mirabal-stats d
 
 **Pillar calls live here, one small function per analysis step** (``_fit_weights``,
 ``_fit_bayes``, ``_fit_gee``, ``_fit_did``, ``_fit_pretrends``, ``_compare_records``,
-``_compare_reported``, ``_sensitivity``). Each calls one pillar's public API and copies what the
+``_compare_reported``, ``_sensitivity``, ``_completion``). Each calls one pillar's public API and copies what the
 report needs into a digest (:mod:`mirabal_stats.reporting.digests`); the sections, the checks and
 the key findings only read digests. A change in a pillar's API therefore touches one function
 of this module.
@@ -30,12 +30,14 @@ import pandas as pd
 
 from mirabal_stats._results import make_provenance
 from mirabal_stats.exceptions import EstimabilityWarning, EstimationError, MirabalError
+from mirabal_stats.frequentist import completion_effects, event_study, indicator_gee
 from mirabal_stats.frequentist import did as difference_in_differences
-from mirabal_stats.frequentist import event_study, indicator_gee
+from mirabal_stats.frequentist.completion import NAIVE_WARNING, WEAK_INSTRUMENT_F
 from mirabal_stats.frequentist.sensitivity import delta_sensitivity
 from mirabal_stats.reporting.config import EvaluationConfig, config_error, load_config
 from mirabal_stats.reporting.digests import (
     BayesDigest,
+    CompletionDigest,
     FrequentistDigest,
     PreTrendDigest,
     SurvivalDigest,
@@ -48,6 +50,7 @@ from mirabal_stats.reporting.plots import plain_text, survival_plot
 from mirabal_stats.reporting.progress import Progress
 from mirabal_stats.reporting.report import EvaluationReport
 from mirabal_stats.reporting.sections.balance import balance_section
+from mirabal_stats.reporting.sections.completion import COMPLETION_TITLE, completion_section
 from mirabal_stats.reporting.sections.data import (
     attrition_section,
     attrition_summary,
@@ -242,6 +245,12 @@ def planned_steps(
             config.get("sensitivity", "enabled"),
             "switched off ([sensitivity] enabled = false)",
         ),
+        (
+            "completion",
+            "Programme completion: ITT, naive per-protocol and CACE",
+            config.get("design", "completed") is not None,
+            "no completion column ([design] completed is not set)",
+        ),
     ]
 
 
@@ -346,6 +355,7 @@ def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> Eva
         )
     reported = step("survival_reported", lambda: _compare_reported(config, inputs, weights))
     sensitivity = step("sensitivity", lambda: _sensitivity(config, inputs, bayes))
+    completion = step("completion", lambda: _completion(config, inputs, weights))
 
     def reason(name: str) -> str:
         record = next((s for s in log.steps if s.name == name), None)
@@ -397,6 +407,8 @@ def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> Eva
             _survival_section(config, records, records_weighted, reported, reason),
             _sensitivity_section(sensitivity, reason("sensitivity")),
         ]
+        if enabled["completion"][0]:
+            sections.append(_completion_section(completion, reason("completion")))
         weighted_survival = records_weighted is not None
         sections = [add_caveats(s, checks, weighted_survival=weighted_survival) for s in sections]
         sections.append(diagnostics_section(log.steps, bayes=bayes))
@@ -424,6 +436,7 @@ def _evaluate(config: EvaluationConfig, progress: Progress, log: StepLog) -> Eva
             time_unit=config.get("survival", "time_unit"),
             quick_note=quick,
             not_run=not_run,
+            completion=completion,
         )
         key = add_caveats(key, checks, weighted_survival=weighted_survival)
     provenance = make_provenance(
@@ -515,6 +528,12 @@ def _sensitivity_section(tables, reason: str) -> Section:
     if tables is None:
         return omitted_section("sensitivity", "Sensitivity to informative (MNAR) dropout", reason)
     return sensitivity_section(*tables)
+
+
+def _completion_section(completion: CompletionDigest | None, reason: str) -> Section:
+    if completion is None:
+        return omitted_section("completion", COMPLETION_TITLE, reason)
+    return completion_section(completion)
 
 
 # --------------------------------------------------------------------------- analysis steps
@@ -881,3 +900,40 @@ def _sensitivity(config: EvaluationConfig, inputs: EvaluationInputs, bayes: Baye
                 stacklevel=2,
             )
     return sensitivity, bayes_table
+
+
+def _completion(
+    config: EvaluationConfig, inputs: EvaluationInputs, weights: pd.Series | None
+) -> CompletionDigest:
+    """ITT, naive per-protocol and CACE, overall and per measure (pillar: frequentist).
+
+    Adjusted for ``[design] covariates`` and, when weighting ran, weighted by the propensity
+    weights, like the frequentist cross-checks.
+    """
+    column = config.get("design", "completed")
+    completed = inputs.persons.set_index("person")[column]
+    covariates = list(config.get("design", "covariates"))
+    effects, first_stage = [], []
+    for level in ("overall", "measure"):
+        fitted = completion_effects(
+            inputs.panel,
+            completed=completed,
+            level=level,
+            covariates=covariates or None,
+            weights=weights,
+            baseline_wave=inputs.baseline_wave,
+            ci_level=config.ci_level,
+        )
+        effects.append(fitted.to_frame().rename_axis(["estimand", "analysis"]))
+        first_stage.append(fitted.first_stage_table().rename_axis("estimand"))
+    return CompletionDigest(
+        effects=pd.concat(effects),
+        first_stage=pd.concat(first_stage),
+        column=column,
+        ci_level=config.ci_level,
+        weighted=weights is not None,
+        covariates=tuple(covariates),
+        outcome=fitted.outcome,
+        naive_warning=NAIVE_WARNING,
+        weak_f=WEAK_INSTRUMENT_F,
+    )

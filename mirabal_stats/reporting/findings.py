@@ -20,6 +20,7 @@ import pandas as pd
 
 from mirabal_stats.reporting.digests import (
     BayesDigest,
+    CompletionDigest,
     FrequentistDigest,
     PreTrendDigest,
     SurvivalDigest,
@@ -618,6 +619,7 @@ def key_findings_section(
     time_unit: str,
     quick_note: str | None = None,
     not_run: Sequence[str] = (),
+    completion: CompletionDigest | None = None,
 ) -> Section:
     """The block at the top of the report: findings first, then every check, pass or fail."""
     blocks: list = []
@@ -659,6 +661,16 @@ def key_findings_section(
         )
     else:
         blocks.append(Note("No programme effect could be estimated; see below.", kind="warning"))
+    if completion is not None and ("overall", "cace") in completion.effects.index:
+        cace = completion.effects.loc[("overall", "cace")]
+        blocks.append(
+            Paragraph(
+                f"Programme completion, overall CACE: {cace['estimate']:+.1f} pp ({pct} interval "
+                f"{cace['lower']:+.1f} to {cace['upper']:+.1f}), the effect among those who "
+                "complete, under assumptions (see 'Programme completion'); the effects above are "
+                "for everyone referred."
+            )
+        )
     reoffending, notes = _reoffending_rows(crude, weighted, reported, time_unit)
     if reoffending is not None:
         blocks.append(Table("key_reoffending", "Reoffending.", reoffending))

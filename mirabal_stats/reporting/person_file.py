@@ -285,4 +285,61 @@ def persons_table(
     group_col = config.values["columns.persons"]["group"] or config.get("columns", "group")
     skip = set(base.columns) | {group_col}  # the group was checked against the survey's
     extra = person_file[["person"] + [c for c in person_file.columns if c not in skip]]
-    return base.merge(extra, on="person", how="left", validate="one_to_one")
+    table = base.merge(extra, on="person", how="left", validate="one_to_one")
+    column = config.get("design", "completed")
+    if column is not None:
+        require_column(
+            config,
+            person_file,
+            section="design",
+            key="completed",
+            column=column,
+            file_key="persons",
+        )
+        table[column] = _completion_flags(config, table, column)
+    return table
+
+
+#: Cells of the completion column, compared case-insensitively (numbers written alike).
+COMPLETION_CODES = {"1": 1.0, "yes": 1.0, "true": 1.0, "0": 0.0, "no": 0.0, "false": 0.0}
+
+
+def _completion_flags(config: EvaluationConfig, table: pd.DataFrame, column: str) -> pd.Series:
+    """``[design] completed`` as 0/1 per surveyed person, with the completion rules checked.
+
+    The same rules as :func:`mirabal_stats.frequentist.completion_effects` (every person has a
+    0/1 value; completion is one-sided), reported in config terms before anything is fitted.
+    """
+    source = file_label(config, "persons")
+    cells = table[column]
+    text = cells.map(lambda v: "" if pd.isna(v) else normalise_code(v))
+    flags = text.map(COMPLETION_CODES)
+    bad = flags.isna().to_numpy()
+    if bad.any():
+        example = table.loc[bad].iloc[0]
+        shown = "a blank cell" if text[bad].iloc[0] == "" else toml_value(str(example[column]))
+        raise config_error(
+            config.source,
+            "design",
+            "completed",
+            f"column {toml_value(column)} of {source} must hold 1/0, yes/no or true/false for "
+            f"every surveyed person, but {int(bad.sum())} of the {len(table)} persons have other "
+            f"values (e.g. {shown} for person {toml_value(example['person'])})",
+            value=column,
+            fix="Recode those cells (0 = did not complete, and 0 for every comparison person)",
+        )
+    in_comparison = table.loc[(flags == 1).to_numpy() & (table["treated"] == 0).to_numpy()]
+    if len(in_comparison):
+        raise config_error(
+            config.source,
+            "design",
+            "completed",
+            f"column {toml_value(column)} of {source} marks {len(in_comparison)} comparison-group "
+            f"person(s) as having completed the programme (e.g. "
+            f"{listing([str(p) for p in in_comparison['person']], 3)}). Completion is one-sided: "
+            "only persons referred to the programme (the [design] treated group) can complete",
+            value=column,
+            fix="Check the group and completion columns; set completion to 0 for comparison "
+            "persons, or move persons who did attend to the programme group",
+        )
+    return flags.astype(float)

@@ -108,12 +108,14 @@ def write_study(
     n_intervention: int = 30,
     n_comparison: int = 24,
     seed: int = 5,
+    completion: float | None = None,
 ):
     """A small simulated study as CSV files plus a config; returns the config path.
 
     Every step but the ones switched on in ``extra`` is off, so tests stay fast: by default
     weighting, the Bayesian model, the cross-checks and the sensitivity analysis do not run and
-    survival does (records and partners' reports).
+    survival does (records and partners' reports). ``completion`` (the share of referred men
+    who complete, as in ``simulate_mirabal``) adds a ``completed`` column to the person file.
     """
     from mirabal_stats.datasets import simulate_mirabal
 
@@ -123,6 +125,7 @@ def write_study(
         n_comparison=n_comparison,
         random_seed=seed,
         indicators=SMALL_INDICATORS,
+        **({} if completion is None else {"completion": completion}),
     )
     wide = panel.to_wide()
     wide = wide[wide[SMALL_INDICATORS].notna().any(axis=1)]
