@@ -14,6 +14,7 @@ from mirabal_stats._results import Provenance
 from mirabal_stats.exceptions import ConfigError, SpecificationError
 from mirabal_stats.reporting.document import Note, Section, Table
 from mirabal_stats.reporting.html import render_html
+from mirabal_stats.reporting.sections.diagnostics import plain_language
 
 __all__ = [
     "EXIT_BUG",
@@ -205,7 +206,12 @@ class EvaluationReport:
         warned = _our_warnings(self.steps)
         if warned:
             lines.append(f"{len(warned)} warning(s) from the analyses (all are in the report):")
-            lines.extend(f"  - [{name}] {text}" for name, text in warned)
+            for name, text, category in warned:
+                lines.append(f"  - [{name}] {text}")
+                # The library's advice speaks Python; the evaluator acts through the config.
+                advice = plain_language(category)
+                if "config" in advice:
+                    lines.append(f"    What to do: {advice}")
         return "\n".join(lines)
 
     def write(self, folder: str | Path) -> WrittenReport:
@@ -261,12 +267,12 @@ class EvaluationReport:
         )
 
 
-def _our_warnings(steps: Sequence) -> list[tuple[str, str]]:
+def _our_warnings(steps: Sequence) -> list[tuple[str, str, type[Warning]]]:
     seen, found = set(), []
     for step in steps:
         for item in getattr(step, "ours", []):
             text = str(item.message)
             if text not in seen:
                 seen.add(text)
-                found.append((step.name, text))
+                found.append((step.name, text, item.category))
     return found

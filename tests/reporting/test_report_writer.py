@@ -232,3 +232,31 @@ def test_write_refuses_a_file_as_folder(report, tmp_path):
     target.write_text("x")
     with pytest.raises(ConfigError, match=r"is an existing file; give the name of a folder"):
         report.write(target)
+
+
+def test_terminal_summary_gives_the_config_advice_beside_a_library_warning():
+    import warnings
+
+    from mirabal_stats.exceptions import BalanceWarning, FewClustersWarning
+    from mirabal_stats.reporting.steps import StepRecord
+
+    def message(text, category):
+        return warnings.WarningMessage(text, category, "x.py", 1)
+
+    step = StepRecord(
+        "weighting",
+        "Propensity weights",
+        warnings=[
+            message(BalanceWarning("balance fails for prior_police"), BalanceWarning),
+            message(FewClustersWarning("only 12 persons"), FewClustersWarning),
+        ],
+    )
+    report = EvaluationReport(
+        title="t", sections=(), config_text="", provenance=make_provenance(), steps=(step,)
+    )
+    lines = report.summary().splitlines()
+    at = lines.index("  - [weighting] balance fails for prior_police")
+    assert lines[at + 1].startswith("    What to do: ")
+    assert '[weighting] options = { method = "entropy" }' in lines[at + 1]
+    # Advice is given only where the plain-language text says what to change in the config.
+    assert lines[lines.index("  - [weighting] only 12 persons") + 1 :] == []
