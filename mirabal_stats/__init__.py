@@ -32,6 +32,7 @@ _LAZY = {
     "IndicatorModel": "mirabal_stats.bayes.indicator_model",
     "BinaryMixedModel": "mirabal_stats.bayes.mixed_model",
     "compare_groups": "mirabal_stats.survival.compare",
+    "complier_survival": "mirabal_stats.survival.completion",
     "did": "mirabal_stats.frequentist.did",
     "completion_effects": "mirabal_stats.frequentist.completion",
     "event_study": "mirabal_stats.frequentist.did",

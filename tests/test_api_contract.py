@@ -80,6 +80,7 @@ FRONT_DOOR = (
     "IndicatorModel",
     "BinaryMixedModel",
     "compare_groups",
+    "complier_survival",
     "did",
     "event_study",
     "gee",

@@ -50,6 +50,7 @@ from mirabal_stats._results import (
     make_provenance,
     normal_table,
 )
+from mirabal_stats.data.completion import completion_flag
 from mirabal_stats.data.persons import person_table, plain_value, require_columns
 from mirabal_stats.exceptions import (
     CompletionDataError,
@@ -367,7 +368,9 @@ def completion_effects(
         )
         scale = "response"
     z = pd.Series(labels, index=persons, dtype=float)
-    d = _completion(completed, table=table, persons=persons, referred=z)
+    d = completion_flag(
+        completed, table=table, persons=persons, referred=z, source="completion_effects"
+    )
     x = _covariate_matrix(table, covariates, persons)
     w = None if weights is None else Weights(weights).for_persons(persons, where="persons")
     w_series = None if w is None else pd.Series(w, index=persons)
@@ -594,83 +597,6 @@ def _frame_outcomes(data, *, response, group, treated, person):
     outcomes = {response: pd.Series(values.to_numpy(dtype=float), index=persons)}
     description = f"column {response!r} (person-level, as given)"
     return outcomes, persons, checked.groups.indicator.astype(int), table, description
-
-
-# --------------------------------------------------------------------------- completion flag
-def _completion(completed, *, table: pd.DataFrame, persons: pd.Index, referred: pd.Series):
-    """The 0/1 completion of each person, after every check of the module docstring."""
-    if isinstance(completed, str):
-        require_columns(
-            table.reset_index(drop=True),
-            {"completed": completed},
-            source="completion_effects",
-            error=CompletionDataError,
-        )
-        source = f"column {completed!r}"
-        raw = pd.Series(table[completed].to_numpy(), index=persons)
-    elif isinstance(completed, pd.Series):
-        source = f"completed ({completed.name!r})" if completed.name is not None else "completed"
-        raw = completed
-    else:
-        raise CompletionDataError(
-            f"completed must be a column name or a pandas Series indexed by person, got a "
-            f"{type(completed).__name__}. Arrays and lists carry no person ids: use "
-            "pd.Series(values, index=person_ids)."
-        )
-    if raw.isna().any():
-        bad = raw.index[raw.isna().to_numpy()]
-        raise CompletionDataError(
-            f"{source} is missing for {len(bad)} row(s) (e.g. person {plain_value(bad[0])!r}). "
-            "Completion must be known for every referred person (0 for comparison persons): "
-            "fill it in, or drop those persons first."
-        )
-    values = _as_zero_one(raw, source=source)
-    if values.index.has_duplicates:
-        spread = values.groupby(level=0, sort=False).agg(["min", "max"])
-        varying = spread.index[(spread["max"] > spread["min"]).to_numpy()]
-        if len(varying):
-            raise CompletionDataError(
-                f"{source} is not constant within person for {len(varying)} person(s) (e.g. "
-                f"{', '.join(repr(plain_value(v)) for v in varying[:3])}); completion is one "
-                "value per person. Keep each person's final completion status, e.g. "
-                "completed.groupby(level=0).max()."
-            )
-        values = values[~values.index.duplicated()]
-    aligned = values.reindex(persons)
-    absent = persons[aligned.isna().to_numpy()]
-    if len(absent):
-        raise CompletionDataError(
-            f"{source} has no value for {len(absent)} of the {len(persons)} persons (e.g. "
-            f"{', '.join(repr(plain_value(v)) for v in absent[:3])}); it must be indexed by the "
-            "same person ids as the data. Give every person a completion value (0 for "
-            "comparison persons)."
-        )
-    in_comparison = persons[((aligned == 1) & (referred == 0)).to_numpy()]
-    if len(in_comparison):
-        raise CompletionDataError(
-            f"{source} marks {len(in_comparison)} comparison-group person(s) as having completed "
-            f"the programme (e.g. {', '.join(repr(plain_value(v)) for v in in_comparison[:3])}). "
-            "Completion is one-sided: only referred (intervention-group) persons can complete. "
-            "Check the group and completion columns; set completion to 0 for comparison persons, "
-            "or move persons who did attend to the intervention group."
-        )
-    return aligned.astype(float)
-
-
-def _as_zero_one(raw: pd.Series, *, source: str) -> pd.Series:
-    def ok(v) -> bool:
-        v = plain_value(v)
-        return isinstance(v, (bool, int, float)) and v in (0, 1)
-
-    good = np.array([ok(v) for v in raw.to_numpy()], dtype=bool)
-    if not good.all():
-        bad = raw[~good]
-        raise CompletionDataError(
-            f"{source} must be 0/1 or True/False, but {len(bad)} row(s) hold other values (e.g. "
-            f"{plain_value(bad.iloc[0])!r} for person {plain_value(bad.index[0])!r}). Recode it, "
-            "e.g. completed = completed.map({'yes': 1, 'no': 0})."
-        )
-    return pd.Series(raw.to_numpy().astype(float), index=raw.index)
 
 
 # --------------------------------------------------------------------------- covariates
