@@ -67,6 +67,7 @@ from mirabal_stats.frequentist._design import (
     resolve_level,
 )
 from mirabal_stats.frequentist._iv2sls import fit_iv2sls
+from mirabal_stats.weighting._design import build_design
 from mirabal_stats.weighting.analysis_weights import Weights
 
 __all__ = ["completion_effects", "CompletionEffects", "ANALYSES", "WEAK_INSTRUMENT_F"]
@@ -601,6 +602,8 @@ def _frame_outcomes(data, *, response, group, treated, person):
 
 # --------------------------------------------------------------------------- covariates
 def _covariate_matrix(table: pd.DataFrame, covariates, persons: pd.Index) -> pd.DataFrame | None:
+    """The covariates as regressors: the same expansion (numbers, booleans, dummies for
+    categories with the first level dropped) and checks as every other weighted analysis."""
     if covariates is None or len(covariates) == 0:
         return None
     if isinstance(covariates, str) or not all(isinstance(c, str) for c in covariates):
@@ -613,22 +616,14 @@ def _covariate_matrix(table: pd.DataFrame, covariates, persons: pd.Index) -> pd.
         {f"covariate {c!r}": c for c in covariates},
         source="completion_effects",
     )
-    block = table[list(covariates)]
-    missing = block.isna().any(axis=1).to_numpy()
+    # Checked here, not in build_design, whose message is about estimating weights.
+    missing = table[list(covariates)].isna().any(axis=1).to_numpy()
     if missing.any():
-        column = next(c for c in covariates if block[c].isna().any())
+        column = next(c for c in covariates if table[c].isna().any())
         raise SpecificationError(
             f"covariates are missing for {int(missing.sum())} person(s) (e.g. column {column!r} "
             f"for person {plain_value(persons[missing][0])!r}); the regressions need every "
             "covariate. Impute them or drop those persons first."
         )
-    parts = []
-    for c in covariates:
-        col = block[c]
-        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-            parts.append(col.astype(float).rename(c))
-        else:
-            parts.append(pd.get_dummies(col.astype(str), prefix=c, drop_first=True, dtype=float))
-    x = pd.concat(parts, axis=1)
-    x.index = persons
-    return x
+    design = build_design(table.reset_index(drop=True), covariates, missing="error", keys=persons)
+    return pd.DataFrame(design.model_matrix, index=persons, columns=design.model_names)

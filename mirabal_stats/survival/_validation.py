@@ -417,3 +417,14 @@ def _warn_no_events(data: SurvivalInput) -> None:
                 EstimabilityWarning,
                 stacklevel=4,
             )
+
+
+def check_count(value, name: str, *, minimum: int) -> int:
+    """``value`` as an int after checking it is a whole number >= ``minimum`` (not a bool)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise SpecificationError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
+    return int(value)

@@ -16,7 +16,7 @@ from mirabal_stats.exceptions import (
     SpecificationError,
 )
 from mirabal_stats.survival import _lifelines
-from mirabal_stats.survival._validation import SurvivalInput, validate_survival_input
+from mirabal_stats.survival._validation import SurvivalInput, check_count, validate_survival_input
 from mirabal_stats.survival.km import kaplan_meier
 from mirabal_stats.survival.results import AFTResult, CoxResult, SurvivalComparison
 from mirabal_stats.survival.robust import efron_score_residuals, robust_variance
@@ -154,8 +154,8 @@ def compare_groups(
     level = check_ci_level(ci_level)
     models = _check_parametric(parametric)
     ph_alpha = _check_ph_alpha(ph_alpha)
-    n_bootstrap = _check_count(n_bootstrap, "n_bootstrap", minimum=2)
-    random_seed = _check_count(random_seed, "random_seed", minimum=0)
+    n_bootstrap = check_count(n_bootstrap, "n_bootstrap", minimum=2)
+    random_seed = check_count(random_seed, "random_seed", minimum=0)
     if robust is not None and not isinstance(robust, (bool, np.bool_)):
         raise SpecificationError(f"robust must be True, False or None, got {robust!r}.")
     inp = validate_survival_input(
@@ -298,16 +298,6 @@ def _check_ph_alpha(ph_alpha) -> float | None:
             f"strictly between 0 and 1 (e.g. 0.05), or be None to skip the test; got {ph_alpha!r}."
         )
     return value
-
-
-def _check_count(value, name: str, *, minimum: int) -> int:
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise SpecificationError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _model_frame(inp: SurvivalInput) -> pd.DataFrame:

@@ -56,7 +56,7 @@ from mirabal_stats.exceptions import (
     EstimabilityWarning,
     SpecificationError,
 )
-from mirabal_stats.survival._validation import validate_survival_input
+from mirabal_stats.survival._validation import check_count, validate_survival_input
 from mirabal_stats.survival.km import check_tau, kaplan_meier
 
 __all__ = ["complier_survival", "ComplierSurvival", "CURVES", "ANALYSES"]
@@ -379,8 +379,8 @@ def complier_survival(
     True
     """
     level = check_ci_level(ci_level)
-    n_bootstrap = _check_count(n_bootstrap, "n_bootstrap", minimum=2)
-    random_seed = _check_count(random_seed, "random_seed", minimum=0)
+    n_bootstrap = check_count(n_bootstrap, "n_bootstrap", minimum=2)
+    random_seed = check_count(random_seed, "random_seed", minimum=0)
     if duration is None:
         raise SpecificationError(
             "complier_survival needs duration= (and event=): right-censored follow-up time."
@@ -534,13 +534,3 @@ def complier_survival(
     if times is not None:
         result.survival_at(times)  # check the times now rather than at first use
     return result
-
-
-def _check_count(value, name: str, *, minimum: int) -> int:
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise SpecificationError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
-    return int(value)
